@@ -1,0 +1,21 @@
+"""URL map: one include per app; the admin stays at /admin/ for administrators only."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from tongzhan.core.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="people:person-list", permanent=False), name="home"),
+    path("accounts/", include("tongzhan.accounts.urls")),
+    path("regions/", include("tongzhan.regions.urls")),
+    path("people/", include("tongzhan.people.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler404 = "tongzhan.core.views.not_found"
+handler403 = "tongzhan.core.views.forbidden"
+handler400 = "tongzhan.core.views.bad_request"
+handler500 = "tongzhan.core.views.server_error"

@@ -1,0 +1,157 @@
+"""The query system: one search function over a token index, with a backend per database.
+
+Every person has a search document (PersonSearchDoc): name tokens (characters, bigrams, pinyin and its
+prefixes, initials — see core.names) plus filter tokens (all "0…"-prefixed so no typed query can reach
+them): category, every ancestor region, sex, birth year, ethnicity and religion (as blind-index
+prefixes, never in clear), political affiliation. A query is an AND of tokens, answered by SQLite FTS5
+or a PostgreSQL GIN index. The document's key is the pinyin sort key packed above the person id, so
+"the first page in pinyin order" is "the first 50 keys that match": no sort over the whole result.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from tongzhan.core import crypto, names
+
+ID_BITS = 24
+ID_MASK = (1 << ID_BITS) - 1
+SORT_LETTERS = 8  # 27**8 < 2**39: eight letters of pinyin fit above the 24 id bits in a signed 64-bit key
+COUNT_CAP = 1000
+
+_LETTERS = re.compile(r"[a-z]")
+
+
+def sort_code(syllables: list[str]) -> int:
+    letters = "".join(_LETTERS.findall("".join(syllables).lower()))[:SORT_LETTERS]
+    code = 0
+    for position in range(SORT_LETTERS):
+        code = code * 27 + (ord(letters[position]) - 96 if position < len(letters) else 0)
+    return code
+
+
+def doc_key(person_id: int, syllables: list[str]) -> int:
+    if person_id > ID_MASK:
+        raise OverflowError("person id exceeds the search key's 24 bits; see docs/architecture.md")
+    return (sort_code(syllables) << ID_BITS) | person_id
+
+
+def name_sort(name: str) -> str:
+    """Column used wherever the ORM orders people: syllables with spaces, so 张三 sorts before 张三丰."""
+    return " ".join(names.name_pinyin(name)) + " " + name
+
+
+def filter_token(kind: str, value) -> str:
+    return f"0{kind}{value}"
+
+
+def blind_token(kind: str, code: str) -> str:
+    return filter_token(kind, crypto.blind_index(code, purpose=kind)[:12])
+
+
+def document_tokens(person, *, region_ids, category_orders, ethnicity: str, religion: str) -> list[str]:
+    tokens = set(names.search_tokens(person.name))
+    tokens.add("0a")
+    tokens.update(filter_token("r", rid) for rid in region_ids)
+    tokens.update(filter_token("c", order) for order in category_orders)
+    if person.sex:
+        tokens.add(filter_token("s", person.sex.lower()))
+    if person.birth_date:
+        tokens.add(filter_token("y", person.birth_date.year))
+    if person.political_affiliation_id:
+        tokens.add(filter_token("p", person.political_affiliation_id))
+    if ethnicity:
+        tokens.add(blind_token("e", ethnicity))
+    if religion:
+        tokens.add(blind_token("g", religion))
+    return sorted(t for t in tokens if t and '"' not in t and "'" not in t and " " not in t)
+
+
+@dataclass
+class TokenQuery:
+    """An AND of groups; each group is an OR of tokens (a single token is a group of one)."""
+
+    groups: list[list[str]] = field(default_factory=list)
+
+    def require(self, *alternatives: str) -> None:
+        if alternatives:
+            self.groups.append(list(alternatives))
+
+    def fts5(self) -> str:
+        parts = []
+        for group in self.groups:
+            quoted = [f'"{token}"' for token in group]
+            parts.append(quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")")
+        return " AND ".join(parts) if parts else '"0a"'
+
+    def tsquery(self) -> str:
+        parts = []
+        for group in self.groups:
+            quoted = ["'" + token.replace("\\", "\\\\").replace("'", "''") + "'" for token in group]
+            parts.append(quoted[0] if len(quoted) == 1 else "(" + " | ".join(quoted) + ")")
+        return " & ".join(parts) if parts else "'0a'"
+
+
+@dataclass
+class Extra:
+    """Conditions the token index cannot answer exactly (date ranges), applied by a join."""
+
+    birth_after: object = None
+    birth_before: object = None
+    verified_before: object = None
+    never_verified: bool = False
+
+    def sql(self) -> tuple[str, list]:
+        clauses, params = [], []
+        if self.birth_after is not None:
+            clauses.append("p.birth_date >= %s")
+            params.append(self.birth_after)
+        if self.birth_before is not None:
+            clauses.append("p.birth_date <= %s")
+            params.append(self.birth_before)
+        if self.never_verified:
+            clauses.append("p.last_verified_on IS NULL")
+        elif self.verified_before is not None:
+            clauses.append("(p.last_verified_on IS NULL OR p.last_verified_on < %s)")
+            params.append(self.verified_before)
+        return " AND ".join(clauses), params
+
+
+def matching_person_ids(query: TokenQuery, extra: Extra, *, offset: int, limit: int) -> list[int]:
+    """Person ids in pinyin order for one page."""
+    where, params = extra.sql()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = ("SELECT d.id FROM people_personsearchdoc d"
+                   + (" JOIN people_person p ON p.id = d.person_id" if where else "")
+                   + " WHERE array_to_tsvector(string_to_array(d.tokens, ' ')) @@ %s::tsquery"
+                   + (f" AND {where}" if where else "") + " ORDER BY d.id LIMIT %s OFFSET %s")
+            cursor.execute(sql, [query.tsquery(), *params, limit, offset])
+        else:
+            sql = ("SELECT f.rowid FROM people_person_fts f"
+                   + (f" JOIN people_person p ON p.id = (f.rowid & {ID_MASK})" if where else "")
+                   + " WHERE people_person_fts MATCH %s"
+                   + (f" AND {where}" if where else "") + " ORDER BY f.rowid LIMIT %s OFFSET %s")
+            cursor.execute(sql, [query.fts5(), *params, limit, offset])
+        return [key & ID_MASK for (key,) in cursor.fetchall()]
+
+
+def count_matches(query: TokenQuery, extra: Extra, cap: int = COUNT_CAP) -> int:
+    """How many match, counted up to `cap` (the page says "1000 条以上" beyond it)."""
+    where, params = extra.sql()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            inner = ("SELECT 1 FROM people_personsearchdoc d"
+                     + (" JOIN people_person p ON p.id = d.person_id" if where else "")
+                     + " WHERE array_to_tsvector(string_to_array(d.tokens, ' ')) @@ %s::tsquery"
+                     + (f" AND {where}" if where else "") + " LIMIT %s")
+            cursor.execute(f"SELECT count(*) FROM ({inner}) t", [query.tsquery(), *params, cap + 1])
+        else:
+            inner = ("SELECT 1 FROM people_person_fts f"
+                     + (f" JOIN people_person p ON p.id = (f.rowid & {ID_MASK})" if where else "")
+                     + " WHERE people_person_fts MATCH %s" + (f" AND {where}" if where else "") + " LIMIT %s")
+            cursor.execute(f"SELECT count(*) FROM ({inner}) t", [query.fts5(), *params, cap + 1])
+        return cursor.fetchone()[0]

@@ -1,2 +1,22 @@
+from django.urls import path
+
+from . import views
+
 app_name = "people"
-urlpatterns = []
+urlpatterns = [
+    path("", views.person_list, name="person-list"),
+    path("new/", views.person_create, name="person-create"),
+    path("stale/", views.stale_list, name="stale-list"),
+    path("saved/", views.saved_search_save, name="saved-search-save"),
+    path("saved/<int:pk>/", views.saved_search_open, name="saved-search-open"),
+    path("<int:pk>/", views.person_detail, name="person-detail"),
+    path("<int:pk>/edit/", views.person_edit, name="person-edit"),
+    path("<int:pk>/verify/", views.person_verify, name="person-verify"),
+    path("<int:pk>/delete/", views.person_delete, name="person-delete"),
+    path("<int:pk>/categories/add/", views.membership_add, name="membership-add"),
+    path("memberships/<int:pk>/edit/", views.membership_edit, name="membership-edit"),
+    path("memberships/<int:pk>/leave/", views.membership_leave, name="membership-leave"),
+    path("<int:pk>/<str:kind>/add/", views.subrecord_add, name="subrecord-add"),
+    path("records/<str:kind>/<int:record_pk>/edit/", views.subrecord_edit, name="subrecord-edit"),
+    path("records/<str:kind>/<int:record_pk>/delete/", views.subrecord_delete, name="subrecord-delete"),
+]

@@ -44,3 +44,9 @@ def subtree(region: Region):
 
 def descendants_count(region: Region) -> int:
     return subtree(region).exclude(pk=region.pk).count()
+
+
+def tree_order(regions) -> list[Region]:
+    """Depth-first order by code at each level, for an indented list."""
+    by_id = {r.pk: r for r in regions}
+    return sorted(regions, key=lambda r: [by_id[pk].code if pk in by_id else "" for pk in r.ancestor_ids()])

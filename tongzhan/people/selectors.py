@@ -1,0 +1,308 @@
+"""Every read of the registry, through the one scope function (house rule 3)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tongzhan.core import crypto, identity
+from tongzhan.core.scoping import READ, region_of, restrict
+
+from . import search
+from .models import (
+    Category,
+    CategoryMembership,
+    Ethnicity,
+    HistoryEntry,
+    Person,
+    Religion,
+    SavedSearch,
+)
+
+
+def people_visible_to(user, action: str = READ):
+    return restrict(Person.objects.all(), user, action)
+
+
+def get_person_for_user(user, pk, action: str = READ) -> Person:
+    """The person, or 404 — the same 404 whether the id is missing or outside the user's scope."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    person = (people_visible_to(user, action)
+              .select_related("region__parent", "political_affiliation", "education", "id_country",
+                              "last_verified_by")
+              .filter(pk=pk).first())
+    if person is None:
+        raise Http404
+    return person
+
+
+def person_detail_parts(person: Person) -> dict:
+    memberships = (CategoryMembership.objects.filter(person=person)
+                   .select_related("category", *[m for m in _detail_relations()])
+                   .order_by("status", "category__sort_order", "-since"))
+    sections = [
+        ("relative", _("亲属（含海外亲属）"), person.relatives.select_related("country"),
+         lambda r: [r.relation, r.name, r.country or "", r.city, r.occupation, r.note]),
+        ("post", _("任职情况"), person.posts.all(),
+         lambda r: [r.organisation, r.title, _period(r.start, r.end)]),
+        ("education", _("教育经历"), person.education_records.select_related("level"),
+         lambda r: [r.school, r.major, r.level or "", _period(r.start, r.end)]),
+        ("honour", _("荣誉"), person.honours.all(), lambda r: [r.title, r.awarded_by, r.year or ""]),
+    ]
+    return {
+        "memberships": list(memberships),
+        "sub_sections": [{"kind": kind, "title": title, "rows": [{"pk": r.pk, "values": row(r)} for r in qs]}
+                         for kind, title, qs, row in sections],
+        "history": list(HistoryEntry.objects.filter(person=person).order_by("-at", "-id")[:200]),
+    }
+
+
+def _period(start, end) -> str:
+    return f"{start or ''} — {end or _('至今')}" if start or end else ""
+
+
+def _detail_relations():
+    from .models import DETAIL_MODELS
+
+    return [model._meta.model_name for model in DETAIL_MODELS.values()]
+
+
+def get_membership_for_user(user, pk, action: str = READ) -> CategoryMembership:
+    try:
+        return (restrict(CategoryMembership.objects.all(), user, action)
+                .select_related("person__region", "category").get(pk=int(pk)))
+    except (CategoryMembership.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def get_sub_record_for_user(user, model, pk, action: str = READ):
+    try:
+        return restrict(model.objects.all(), user, action).select_related("person__region").get(pk=int(pk))
+    except (model.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def sensitive_values(person: Person) -> dict:
+    """Decrypted display values for the detail page. A tampered value raises IntegrityAlarm."""
+    ethnicity = person.decrypt("ethnicity")
+    religion = person.decrypt("religion")
+    return {
+        "address": person.decrypt("address"),
+        "ethnicity": Ethnicity.objects.filter(code=ethnicity).first() if ethnicity else None,
+        "religion": Religion.objects.filter(code=religion).first() if religion else None,
+    }
+
+
+@dataclass
+class Criteria:
+    """A validated search: the text and the filters, as the search form produced them."""
+
+    q: str = ""
+    category: Category | None = None
+    region: object = None
+    ethnicity: Ethnicity | None = None
+    political: object = None
+    religion: Religion | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    sex: str = ""
+    verified: str = ""
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass
+class SearchPage:
+    people: list = field(default_factory=list)
+    count: int = 0
+    capped: bool = False
+    page: int = 1
+    per_page: int = 50
+    kind: str = "filter"
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.count
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def classify(q: str) -> tuple[str, str]:
+    """What the user typed: ("id", number) / ("phone", number) / ("name", text) / ("", "")."""
+    q = q.strip()
+    if not q:
+        return "", ""
+    compact = crypto.normalize_for_index(q).replace("-", "")
+    if compact[:-1].isdigit() and len(compact) in (15, 18) and (compact[-1].isdigit() or compact[-1] == "X"):
+        try:
+            return "id", identity.parse_id_number(compact).number
+        except identity.IdentityError:
+            return "id", ""
+    if compact.lstrip("+").isdigit() and 7 <= len(compact.lstrip("+")) <= 14:
+        try:
+            return "phone", identity.normalize_phone(q)
+        except identity.PhoneError:
+            return "phone", ""
+    return "name", q
+
+
+def _age_bounds(criteria: Criteria, today: datetime.date):
+    """Birth-date bounds and the birth years they span (for the index) from an age range."""
+    after = before = None
+    if criteria.age_max is not None:
+        after = _years_before(today, criteria.age_max + 1) + datetime.timedelta(days=1)
+    if criteria.age_min is not None:
+        before = _years_before(today, criteria.age_min)
+    return after, before
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def search_people(user, criteria: Criteria) -> SearchPage:
+    """The one search: in scope, filtered, in pinyin order, one page. Empty for an out-of-scope user."""
+    root = region_of(user)
+    page = SearchPage(page=criteria.page, per_page=criteria.per_page)
+    if root is None or getattr(root, "pk", None) is None or not user.may("people.person", READ):
+        return page
+    kind, value = classify(criteria.q)
+    page.kind = kind or "filter"
+    today = timezone.localdate()
+    birth_after, birth_before = _age_bounds(criteria, today)
+
+    if kind in ("id", "phone"):
+        if not value:
+            return page
+        qs = people_visible_to(user)
+        qs = qs.filter(id_number_bidx=crypto.blind_index(value, purpose="id")) if kind == "id" else \
+            qs.filter(phone_bidx=crypto.blind_index(value, purpose="phone"))
+        qs = _orm_filters(qs, criteria, birth_after, birth_before, today)
+        people = list(qs.select_related("region__parent").order_by("name_sort", "id")[:criteria.per_page])
+        page.people, page.count = _with_categories(people), len(people)
+        return page
+
+    query = search.TokenQuery()
+    query.require(search.filter_token("r", root.pk))
+    if kind == "name":
+        from tongzhan.core import names
+
+        tokens = names.query_tokens(value)
+        if not tokens:
+            return page
+        for token in tokens:
+            query.require(token)
+    if criteria.region is not None:
+        query.require(search.filter_token("r", criteria.region.pk))
+    if criteria.category is not None:
+        query.require(search.filter_token("c", criteria.category.sort_order))
+    if criteria.sex:
+        query.require(search.filter_token("s", criteria.sex.lower()))
+    if criteria.political is not None:
+        query.require(search.filter_token("p", criteria.political.code))
+    if criteria.ethnicity is not None:
+        query.require(search.blind_token("e", criteria.ethnicity.code))
+    if criteria.religion is not None:
+        query.require(search.blind_token("g", criteria.religion.code))
+    if birth_after or birth_before:
+        first = (birth_after or datetime.date(1880, 1, 1)).year
+        last = (birth_before or today).year
+        query.require(*[search.filter_token("y", year) for year in range(first, last + 1)])
+    extra = search.Extra(birth_after=birth_after, birth_before=birth_before)
+    if criteria.verified == "never":
+        extra.never_verified = True
+    elif criteria.verified == "stale":
+        extra.verified_before = today - datetime.timedelta(days=365)
+
+    offset = (criteria.page - 1) * criteria.per_page
+    ids = search.matching_person_ids(query, extra, offset=offset, limit=criteria.per_page)
+    count = search.count_matches(query, extra, cap=max(search.COUNT_CAP, offset + criteria.per_page))
+    page.capped = count > max(search.COUNT_CAP, offset + criteria.per_page)
+    page.count = min(count, max(search.COUNT_CAP, offset + criteria.per_page))
+    # The token index narrowed the candidates; the scope function still decides what is returned.
+    found = {p.pk: p for p in people_visible_to(user).filter(pk__in=ids).select_related("region__parent")}
+    page.people = _with_categories([found[pk] for pk in ids if pk in found])
+    return page
+
+
+def _orm_filters(qs, criteria: Criteria, birth_after, birth_before, today):
+    if criteria.region is not None:
+        qs = qs.filter(region__path__startswith=criteria.region.path)
+    if criteria.category is not None:
+        qs = qs.filter(memberships__category=criteria.category, memberships__status="active")
+    if criteria.sex:
+        qs = qs.filter(sex=criteria.sex)
+    if criteria.political is not None:
+        qs = qs.filter(political_affiliation=criteria.political)
+    if criteria.ethnicity is not None:
+        qs = qs.filter(ethnicity_bidx=crypto.blind_index(criteria.ethnicity.code, purpose="ethnicity"))
+    if criteria.religion is not None:
+        qs = qs.filter(religion_bidx=crypto.blind_index(criteria.religion.code, purpose="religion"))
+    if birth_after:
+        qs = qs.filter(birth_date__gte=birth_after)
+    if birth_before:
+        qs = qs.filter(birth_date__lte=birth_before)
+    if criteria.verified == "never":
+        qs = qs.filter(last_verified_on__isnull=True)
+    elif criteria.verified == "stale":
+        qs = qs.filter(Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=today - datetime.timedelta(days=365)))
+    return qs.distinct()
+
+
+def _with_categories(people: list[Person]) -> list[Person]:
+    """Attach each person's active categories in one query (no query per row)."""
+    by_person: dict[int, list] = {p.pk: [] for p in people}
+    for membership in (CategoryMembership.objects.filter(person_id__in=by_person, status="active")
+                       .select_related("category").order_by("category__sort_order")):
+        by_person[membership.person_id].append(membership.category)
+    for person in people:
+        person.active_categories = by_person[person.pk]
+    return people
+
+
+def stale_people(user, *, category: Category | None = None, region=None, limit: int = 500):
+    """Records whose last verification is older than their category's period (or never), per village."""
+    today = timezone.localdate()
+    memberships = (restrict(CategoryMembership.objects.filter(status="active"), user)
+                   .select_related("person__region__parent", "category"))
+    if category is not None:
+        memberships = memberships.filter(category=category)
+    if region is not None:
+        memberships = memberships.filter(person__region__path__startswith=region.path)
+    stale = Q()
+    for cat in Category.objects.all():
+        if category is not None and cat.pk != category.pk:
+            continue
+        cutoff = today - datetime.timedelta(days=cat.verify_days)
+        stale |= Q(category=cat) & (Q(person__last_verified_on__isnull=True) | Q(person__last_verified_on__lt=cutoff))
+    rows = memberships.filter(stale).order_by("person__region__code", "person__name_sort")[:limit]
+    return list(rows)
+
+
+def saved_searches_for(user):
+    return restrict(SavedSearch.objects.all(), user).filter(region=user.scope_region()).order_by("name") \
+        if getattr(user.scope_region(), "pk", None) else SavedSearch.objects.none()
+
+
+def get_saved_search_for_user(user, pk) -> SavedSearch:
+    try:
+        return saved_searches_for(user).get(pk=int(pk))
+    except (SavedSearch.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def person_memberships_prefetch():
+    return Prefetch("memberships", queryset=CategoryMembership.objects.filter(status="active").select_related("category"))

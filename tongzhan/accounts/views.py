@@ -2,6 +2,8 @@
 
 from django.contrib.auth import views as auth_views
 
+from tongzhan.core.context_processors import site
+
 from . import services
 from .forms import LoginForm
 
@@ -10,6 +12,12 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        # Django's LoginView sets site_name to the request's host, over the context processor's name.
+        context = super().get_context_data(**kwargs)
+        context["site_name"] = site(self.request)["site_name"]
+        return context
 
     def form_valid(self, form):
         response = super().form_valid(form)

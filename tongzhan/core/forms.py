@@ -5,6 +5,7 @@ from django import forms
 
 class StyledFormMixin:
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # Django's ":" is not Chinese punctuation
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget

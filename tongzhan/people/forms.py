@@ -154,7 +154,8 @@ def detail_form_class(category_code: str):
 
 
 class JoinCategoryForm(StyledForm):
-    category = forms.ModelChoiceField(label=_("加入类别"), queryset=Category.objects.all(), to_field_name="code")
+    category = forms.ModelChoiceField(label=_("加入类别"), queryset=Category.objects.all(), to_field_name="code",
+                                      empty_label=_("选择数据库"))
     since = forms.DateField(label=_("入库日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 

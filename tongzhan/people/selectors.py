@@ -143,12 +143,14 @@ def classify(q: str) -> tuple[str, str]:
     if not q:
         return "", ""
     compact = crypto.normalize_for_index(q).replace("-", "")
-    if compact[:-1].isdigit() and len(compact) in (15, 18) and (compact[-1].isdigit() or compact[-1] == "X"):
+    # No province code starts with 0, so "0086…" (15 digits, like an old ID) is a phone number.
+    if (compact[:-1].isdigit() and len(compact) in (15, 18) and (compact[-1].isdigit() or compact[-1] == "X")
+            and not compact.startswith("00")):
         try:
             return "id", identity.parse_id_number(compact).number
         except identity.IdentityError:
             return "id", ""
-    if compact.lstrip("+").isdigit() and 7 <= len(compact.lstrip("+")) <= 14:
+    if compact.lstrip("+").isdigit() and 7 <= len(compact.lstrip("+")) <= 15:
         try:
             return "phone", identity.normalize_phone(q)
         except identity.PhoneError:

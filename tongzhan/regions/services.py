@@ -16,6 +16,11 @@ from tongzhan.core.tabular import TabularError, read_rows
 
 from .models import PARENT_LEVEL, Region, validate_code
 
+# Callables `f(region)` run at the end of move_region, inside its transaction, after every path in the
+# subtree has changed. Apps that cache ancestry (the people search documents carry ancestor region
+# tokens) register here in their AppConfig.ready(); regions itself imports none of them.
+SUBTREE_MOVED: list = []
+
 
 def _require(actor, action: str, region: Region | None = None) -> None:
     if not actor.may("regions.region", action):
@@ -82,6 +87,8 @@ def move_region(*, actor, region: Region, new_parent: Region) -> Region:
     region.parent = new_parent
     region.path = new_path
     region.save(update_fields=["parent", "updated_at"])
+    for hook in SUBTREE_MOVED:
+        hook(region)
     record(actor=actor, event="region.move", obj=region,
            detail={"from": old_parent.code if old_parent else "", "to": new_parent.code})
     return region

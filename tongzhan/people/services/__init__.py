@@ -7,6 +7,7 @@ from .persons import (  # noqa: F401
     create_person,
     delete_person,
     index_person,
+    reindex_region,
     update_person,
     verify_person,
 )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongzhan.core import crypto, identity, names
+from tongzhan.core.crypto import IntegrityAlarm
 
 from .. import search
 from ..models import CategoryMembership, Ethnicity, Person, PersonSearchDoc, Religion
@@ -207,3 +208,20 @@ def index_person(person: Person, *, ethnicity=None, religion=None) -> None:
     key = search.doc_key(person.pk, names.name_pinyin(person.name))
     PersonSearchDoc.objects.filter(person=person).exclude(pk=key).delete()
     PersonSearchDoc.objects.update_or_create(pk=key, defaults={"person": person, "tokens": " ".join(tokens)})
+
+
+def reindex_region(region) -> None:
+    """After `region`'s subtree moved (regions.services.SUBTREE_MOVED): every person filed below it gets
+    a fresh search document, since documents carry a token per ancestor region."""
+    people = Person.objects.filter(region__path__startswith=region.path).select_related("region")
+    for person in people.iterator(chunk_size=500):
+        try:
+            index_person(person)
+        except IntegrityAlarm:
+            # A tampered record must not block a move: rewrite only its region tokens.
+            doc = PersonSearchDoc.objects.filter(person=person).first()
+            if doc is not None:
+                kept = [t for t in doc.tokens.split() if not t.startswith(search.filter_token("r", ""))]
+                regions = [search.filter_token("r", rid) for rid in person.region.ancestor_ids()]
+                doc.tokens = " ".join(sorted({*kept, *regions}))
+                doc.save(update_fields=["tokens"])

@@ -58,10 +58,9 @@ class Command(BaseCommand):
         self._collectstatic()
         key_path = self._ensure_keys()
         self._maybe_load_demo()
+        self._banner(host, port, key_path)
         # The serving threads open their own connections; do not carry this one into them.
         connections.close_all()
-
-        self._banner(host, port, key_path)
         if options["no_serve"]:
             return
         self._serve(host, port)
@@ -136,7 +135,7 @@ class Command(BaseCommand):
             from tongzhan.people.demo import DEMO_PASSWORD, DEMO_USERS
         except ImportError:
             self.stdout.write(
-                self.style.WARNING("（演示账号列表 tongzhan.people.demo 尚不可用，无法显示演示账号。)")
+                self.style.WARNING("（演示账号列表 tongzhan.people.demo 尚不可用，无法显示演示账号。）")
             )
             return None
         from django.contrib.auth import get_user_model
@@ -179,15 +178,15 @@ class Command(BaseCommand):
             out("")
             out(
                 self.style.WARNING(
-                    "  【演示账号】仅供试用，正式使用前请关闭演示（TONGZHAN_DEMO=false）并删除："
+                    "  【演示账号】仅供试用，切勿录入真实数据；正式使用请设置 TONGZHAN_DEMO=false 并换用全新的数据目录："
                 )
             )
             headers = ("用户名", "角色", "所辖区域")
             widths = [max(_width(h), *(_width(r[i]) for r in rows)) for i, h in enumerate(headers)]
-            out("    " + "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)))
+            out(("    " + "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True))).rstrip())
             out("    " + "  ".join("-" * w for w in widths))
             for row in rows:
-                out("    " + "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)))
+                out(("    " + "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True))).rstrip())
             out(f"    演示账号统一密码：{password}")
         out(rule)
         out("  按 Ctrl-C 停止服务。")

@@ -1,0 +1,195 @@
+"""Search benchmark: the project's search page against the Django admin's changelist search and a floor.
+
+    python bench/search.py [--people 1000000] [--queries 30]
+
+Builds (or reuses) a registry of N people in bench/data/<db>/, then, logged in as a township user and
+going through Django's full request path (test Client: middleware, session, form, selector, template),
+times at least --queries varied queries of each kind against:
+  * the project's search page            /people/?q=…
+  * the Django admin's changelist search /admin/people/person/?q=…   (search_fields on the name columns)
+  * the floor: a bare view rendering the same page with 50 people fetched by primary key, no query.
+All three run in the same process, on the same data, in the same run. Prints p50/p95 per kind and, as
+its last line, one JSON object. SQLite by default; set DATABASE_URL for PostgreSQL (the data then lives
+in that database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup(db_label: str) -> None:
+    os.environ.setdefault("TONGZHAN_DATA_DIR", str(ROOT / "bench" / "data" / db_label))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["TONGZHAN_TESTING"] = "1"  # plain static storage: no collectstatic needed
+    import django
+
+    django.setup()
+
+
+def ensure_people(target: int, seed: int) -> int:
+    from django.core.management import call_command
+
+    from tongzhan.people.models import Person
+    from tongzhan.regions.models import Region
+
+    call_command("migrate", verbosity=0)
+    if not Region.objects.exists():
+        call_command("load_demo", verbosity=0)
+    have = Person.objects.count()
+    if have < target:
+        print(f"building registry: {have} → {target} people (reused next time)", file=sys.stderr)
+        call_command("generate_people", count=target - have, seed=seed + have)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return Person.objects.count()
+
+
+def floor_urlconf():
+    """The project's URLs plus /bench/floor/: the same page, 50 people by primary key, no search."""
+    from django.shortcuts import render
+    from django.urls import include, path
+
+    from tongzhan.people.forms import PersonSearchForm
+    from tongzhan.people.selectors import SearchPage, _with_categories, people_visible_to
+
+    def floor(request):
+        form = PersonSearchForm({}, user=request.user)
+        form.is_valid()
+        start = int(request.GET.get("start", "1"))
+        people = list(people_visible_to(request.user).filter(pk__gte=start)
+                      .select_related("region__parent").order_by("pk")[:50])
+        page = SearchPage(people=_with_categories(people), count=len(people), page=1)
+        return render(request, "people/person_list.html", {"form": form, "page": page, "query": "",
+                                                            "saved_searches": [], "save_form": None})
+
+    module = type(sys)("bench_urls")
+    module.urlpatterns = [path("bench/floor/", floor), path("", include("config.urls"))]
+    sys.modules["bench_urls"] = module
+    return "bench_urls"
+
+
+def build_queries(n: int, rng: random.Random, township) -> dict[str, list[str]]:
+    from tongzhan.core import names
+    from tongzhan.people.models import Category, Person
+
+    ids = list(Person.objects.filter(region__path__startswith=township.path).order_by("?")
+               .values_list("pk", flat=True)[: n * 4])
+    sample = list(Person.objects.filter(pk__in=ids).select_related("region"))
+    rng.shuffle(sample)
+    pick = sample[:n]
+    villages = [p.region for p in sample]
+    categories = list(Category.objects.all())
+    kinds: dict[str, list[str]] = {k: [] for k in ("one_char", "two_chars", "full_pinyin", "initials", "id_number",
+                                                   "phone", "char_category_village")}
+    for i, person in enumerate(pick):
+        name = person.name.replace("·", "")
+        kinds["one_char"].append(f"q={name[rng.randrange(len(name))]}")
+        start = rng.randrange(max(len(name) - 1, 1))
+        kinds["two_chars"].append(f"q={name[start:start + 2]}")
+        kinds["full_pinyin"].append("q=" + "".join(names.name_pinyin(person.name)))
+        kinds["initials"].append("q=" + names.name_initials(person.name))
+        number = person.decrypt("id_number")
+        variants = [number, number.lower(), " ".join([number[:6], number[6:14], number[14:]]),
+                    number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))]
+        kinds["id_number"].append("q=" + variants[i % 4].replace(" ", "+"))
+        phone = person.decrypt("phone")
+        kinds["phone"].append("q=" + (phone if i % 2 else f"{phone[:3]}-{phone[3:7]}-{phone[7:]}"))
+        village = villages[rng.randrange(len(villages))]
+        kinds["char_category_village"].append(
+            f"q={name[0]}&category={categories[i % len(categories)].code}&region={village.pk}")
+    return kinds
+
+
+def timed(client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    return elapsed
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=20261127)
+    args = parser.parse_args()
+    db_label = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    setup(db_label)
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from tongzhan.accounts.models import User
+    from tongzhan.accounts.roles import Role
+    from tongzhan.regions.models import Region
+
+    people = ensure_people(args.people, args.seed)
+    township = Region.objects.filter(level="township").order_by("code").first()
+    user, _ = User.objects.get_or_create(username="bench-township", defaults={
+        "role": Role.TOWNSHIP_STAFF, "region": township, "is_staff": True, "is_superuser": True})
+    rng = random.Random(args.seed)
+    queries = build_queries(args.queries, rng, township)
+    settings.ALLOWED_HOSTS.append("testserver")
+    with override_settings(ROOT_URLCONF=floor_urlconf(), DEBUG=False):
+        client = Client()
+        client.force_login(user)
+        for q in queries["one_char"][:5]:  # warm caches the same way for all three
+            timed(client, f"/people/?{q}")
+            timed(client, f"/admin/people/person/?{q}")
+            timed(client, "/bench/floor/")
+        ours, admin = {}, {}
+        for kind, qs in queries.items():
+            ours[kind] = [timed(client, f"/people/?{q}") for q in qs]
+            admin[kind] = [timed(client, f"/admin/people/person/?{q}") for q in qs]
+        from tongzhan.people.models import Person
+
+        top = Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
+        floor = [timed(client, f"/bench/floor/?start={rng.randrange(1, max(top - 50, 2))}")
+                 for _ in range(args.queries)]
+
+    print(f"database: {connection.vendor}, people: {people}, machine: {platform.machine()} "
+          f"{os.cpu_count()} cores, python {platform.python_version()}")
+    print(f"{'kind':24} {'p50 ms':>8} {'p95 ms':>8} {'admin p50':>10} {'admin p95':>10} {'admin/ours':>10}")
+    ratios = {}
+    for kind in queries:
+        p95, a95 = pct(ours[kind], 95), pct(admin[kind], 95)
+        ratios[kind] = a95 / p95
+        print(f"{kind:24} {statistics.median(ours[kind]):8.1f} {p95:8.1f} {statistics.median(admin[kind]):10.1f} "
+              f"{a95:10.1f} {ratios[kind]:10.1f}")
+    floor95 = pct(floor, 95)
+    print(f"{'floor (no query)':24} {statistics.median(floor):8.1f} {floor95:8.1f}")
+    worst = max(pct(v, 95) for v in ours.values())
+    print(f"worst project p95 / floor p95 = {worst / floor95:.2f}")
+    print(json.dumps({
+        "db": connection.vendor, "people": people,
+        "p95_ms": {k: round(pct(v, 95), 2) for k, v in ours.items()},
+        "admin_p95_ms": {k: round(pct(v, 95), 2) for k, v in admin.items()},
+        "floor_p95_ms": round(floor95, 2), "ratio_min": round(min(ratios.values()), 2), "budget_ms": 30,
+    }, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

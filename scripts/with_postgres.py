@@ -86,8 +86,10 @@ def ci() -> bool:
 
 
 class Server:
-    def __init__(self, bindir: Path):
+    def __init__(self, bindir: Path, keep: Path | None = None):
         self.bindir = bindir
+        # TONGZHAN_PG_KEEP=DIR keeps the cluster in DIR between runs (the benchmark's million people).
+        self.keep = keep
         self.as_root = os.geteuid() == 0
         self.tmp: Path | None = None
         self.port = 0
@@ -128,7 +130,11 @@ class Server:
         return out.stdout.strip() or f"PostgreSQL in {self.bindir}"
 
     def start(self) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="tongzhan-pg-"))
+        if self.keep is not None:
+            self.keep.mkdir(parents=True, exist_ok=True)
+            self.tmp = self.keep.resolve()
+        else:
+            self.tmp = Path(tempfile.mkdtemp(prefix="tongzhan-pg-"))
         if self.as_root:
             try:
                 pw = pwd.getpwnam("postgres")
@@ -139,8 +145,10 @@ class Server:
             os.chown(self.tmp, pw.pw_uid, pw.pw_gid)
 
         base = ["-D", str(self.data), "-A", "trust", "-U", USER, "--encoding=UTF8", "--no-sync"]
-        first = self._run(self._server_cmd("initdb", *base, "--locale=C.UTF-8"), what="initdb", check=False)
-        if first.returncode != 0:
+        reuse = (self.data / "PG_VERSION").exists()
+        first = None if reuse else self._run(
+            self._server_cmd("initdb", *base, "--locale=C.UTF-8"), what="initdb", check=False)
+        if first is not None and first.returncode != 0:
             log("initdb with --locale=C.UTF-8 failed; retrying with --no-locale")
             if self.data.exists():
                 shutil.rmtree(self.data, ignore_errors=True)
@@ -148,6 +156,8 @@ class Server:
 
         self.port = free_port()
         settings = dict(SERVER_SETTINGS, port=str(self.port), unix_socket_directories=str(self.tmp))
+        if self.keep is not None:  # a benchmark cluster: memory sized like a modest production server
+            settings.update(shared_buffers="2GB", effective_cache_size="8GB", work_mem="16MB")
         conf = "".join(f"{key} = '{value}'\n" for key, value in settings.items())
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as handle:
             handle.write("\n# with_postgres.py: throwaway test server\n" + conf)
@@ -160,7 +170,7 @@ class Server:
         self._wait_ready()
         self._run(
             [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, DATABASE],
-            what="createdb",
+            what="createdb", check=not reuse,
         )
 
     def _wait_ready(self) -> None:
@@ -186,7 +196,8 @@ class Server:
         try:
             if self.started:
                 result = self._run(
-                    self._server_cmd("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"),
+                    self._server_cmd("pg_ctl", "-D", str(self.data), "-m", "fast" if self.keep else "immediate",
+                                     "-w", "stop"),
                     what="pg_ctl stop",
                     check=False,
                 )
@@ -194,7 +205,7 @@ class Server:
                     log(f"pg_ctl stop failed:\n{result.stdout}{result.stderr}")
                 self.started = False
         finally:
-            if self.tmp is not None:
+            if self.tmp is not None and self.keep is None:
                 shutil.rmtree(self.tmp, ignore_errors=True)
                 self.tmp = None
 
@@ -216,7 +227,8 @@ def main(argv: list[str]) -> int:
         print(NOT_FOUND, flush=True)
         return 0
 
-    server = Server(bindir)
+    keep = os.environ.get("TONGZHAN_PG_KEEP")
+    server = Server(bindir, Path(keep) if keep else None)
     signal.signal(signal.SIGTERM, _sigterm)
     try:
         print(f"with_postgres: using {server.version()} ({bindir})", flush=True)

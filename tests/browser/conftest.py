@@ -8,19 +8,28 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an asyncio loop in this thread; Django's ORM refuses to run inside one.
+# Playwright's sync API runs an asyncio loop in this thread; Django's ORM refuses to run beside one.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Playwright must never try to fetch a browser.
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 CHROMIUM = Path(os.environ.get("TONGZHAN_CHROMIUM", "/usr/bin/chromium"))
 SHOTS = Path(os.environ.get("TONGZHAN_SHOTS_DIR", "/tmp/tz-shots"))
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 VIEWPORT = {"width": 1366, "height": 768}
 
 
@@ -33,15 +42,24 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser(_serialized_db_contents):
-    # _serialized_db_contents must be taken before Playwright starts: see that fixture.
+def browser(django_db_setup, django_db_blocker):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium; the CI script does this)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
-        pytest.skip("playwright is not installed in this environment")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Django keeps the migrated database's serialized contents (for serialized rollback) on the
+    # connection object. Connection objects are thread-local, but once Playwright's event loop runs in
+    # this thread asgiref stores them per context instead, so Django then hands out fresh connection
+    # objects that lack the contents. They are carried over by hand.
+    serialized = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     playwright = sync_playwright().start()
+    for alias, contents in serialized.items():
+        connections[alias]._test_serialized_contents = contents
     try:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     except Exception:
@@ -62,25 +80,25 @@ def _audit_triggers(enable: bool) -> None:
     """Switch the audit table's append-only triggers (audit migration 0002) on or off.
 
     transactional_db empties every table after each test with `flush`, and the triggers rightly refuse
-    to let anyone delete audit rows, so the flush would fail. They are switched off only for that
-    flush and switched back on before the next test and at the end of the session.
+    to let anyone delete audit rows, so the flush would fail. They are off only for that flush.
     """
-    from importlib import import_module
-
     from django.db import connection
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"ALTER TABLE audit_auditevent {'ENABLE' if enable else 'DISABLE'} TRIGGER USER")
+        elif connection.vendor == "sqlite" and enable:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'"
+            )
+            present = {name for (name,) in cursor.fetchall()}
+            for sql in import_module("tongzhan.audit.migrations.0002_append_only_triggers").SQLITE:
+                name = re.search(r"CREATE TRIGGER (\w+)", sql).group(1)
+                if name not in present:
+                    cursor.execute(sql)
         elif connection.vendor == "sqlite":
-            if enable:
-                cursor.execute("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_auditevent'")
-                if not cursor.fetchall():
-                    for sql in import_module("tongzhan.audit.migrations.0002_append_only_triggers").SQLITE:
-                        cursor.execute(sql)
-            else:
-                cursor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-                cursor.execute("DROP TRIGGER IF EXISTS audit_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+            cursor.execute("DROP TRIGGER IF EXISTS audit_no_update")
 
 
 @pytest.fixture(scope="session")
@@ -90,40 +108,24 @@ def _audit_triggers_back_at_the_end(django_db_setup, django_db_blocker):
         _audit_triggers(enable=True)
 
 
-@pytest.fixture(scope="session")
-def _serialized_db_contents(django_db_setup):
-    """The test database's contents right after migrating, as Django serialized them.
-
-    Django keeps them on the connection object, and connection objects live in a context variable.
-    Playwright's sync API runs the tests in a greenlet with a context of its own, where the connection
-    is a fresh object without them, so they are taken here, before the browser starts.
-    """
-    from django.db import connections
-
-    return {alias: connections[alias]._test_serialized_contents for alias in connections
-            if hasattr(connections[alias], "_test_serialized_contents")}
+@pytest.fixture
+def _audit_triggers_off_for_the_flush(_audit_triggers_back_at_the_end, transactional_db):
+    """Set up after transactional_db, so torn down before its flush, even when a later fixture failed."""
+    _audit_triggers(enable=True)
+    yield
+    _audit_triggers(enable=False)
 
 
 @pytest.fixture
-def _serialized_contents_reattached(_serialized_db_contents):
-    from django.db import connections
-
-    for alias, contents in _serialized_db_contents.items():
-        connections[alias]._test_serialized_contents = contents
-
-
-@pytest.fixture
-def live_world(_audit_triggers_back_at_the_end, _serialized_contents_reattached, django_db_serialized_rollback,
-               transactional_db, live_server, world):
+def live_world(
+    django_db_serialized_rollback, transactional_db, _audit_triggers_off_for_the_flush, live_server, world
+):
     """The shared fixture world, committed so the live server's thread can see it.
 
     transactional_db flushes every table after each test, including the code tables the migrations
-    load (ethnicities, religions…); serialized rollback puts them back before the next test. The
-    audit table's append-only triggers would stop that flush, so they are off for its duration only.
+    load (ethnicities, religions…); serialized rollback puts them back before the next test.
     """
-    _audit_triggers(enable=True)
-    yield world
-    _audit_triggers(enable=False)
+    return world
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ def _result_names(page) -> list[str]:
 
 
 def test_staff_logs_in_types_initials_opens_the_person_edits_a_field_and_sees_it_in_the_history(
-        live_world, live_server, page, login, shots_dir):
+    live_world, live_server, page, login, shots_dir
+):
     login(live_world.township_staff)
     expect(page).to_have_url(re.compile(r"/people/$"))
     # Township A sees both its villages before anything is typed.
@@ -47,7 +48,9 @@ def test_staff_logs_in_types_initials_opens_the_person_edits_a_field_and_sees_it
     expect(page.locator(RESULTS)).not_to_contain_text("单田芳")
     expect(page.locator(RESULTS)).to_contain_text("曾国藩")
     assert _result_names(page) == ["曾国藩"]
-    assert page.evaluate("window.__sameDocument === true"), "typing reloaded the page instead of swapping results"
+    assert page.evaluate("window.__sameDocument === true"), (
+        "typing reloaded the page instead of swapping results"
+    )
     expect(page).to_have_url(re.compile(r"[?&]q=zgf(&|$)"))  # bookmarkable
     expect(box).to_have_value("zgf")
     page.screenshot(path=str(shots_dir / "search-results.png"))
@@ -87,8 +90,9 @@ def test_a_village_liaison_sees_only_the_village_people(live_world, live_server,
     assert PEOPLE["A1"][0][:17] not in page.content()
 
 
-def test_the_page_loads_nothing_from_outside_and_runs_under_the_csp(live_world, live_server, page, login,
-                                                                   shots_dir):
+def test_the_page_loads_nothing_from_outside_and_runs_under_the_csp(
+    live_world, live_server, page, login, shots_dir
+):
     requests: list[str] = []
     console: list[str] = []
     errors: list[str] = []
@@ -115,8 +119,11 @@ def test_the_page_loads_nothing_from_outside_and_runs_under_the_csp(live_world, 
     violations += page.evaluate("window.__cspViolations")
 
     here = urlsplit(live_server.url).netloc
-    outside = [url for url in requests
-               if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != here]
+    outside = [
+        url
+        for url in requests
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != here
+    ]
     assert requests, "no requests were recorded"
     assert not outside, f"requests left the server: {outside}"
     assert any("/static/vendor/htmx" in url for url in requests), requests

@@ -17,8 +17,13 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("用户"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     username = models.CharField(_("用户名"), max_length=150, blank=True)
     role = models.CharField(_("角色"), max_length=32, blank=True)
@@ -43,7 +48,22 @@ class AuditEvent(models.Model):
     def chain_payload(self) -> bytes:
         """The fields the chain protects, in a canonical form."""
         return json.dumps(
-            [self.id, self.at.isoformat(), self.user_id, self.username, self.role, self.ip, self.event,
-             self.object_type, self.object_id, self.result, self.reason, self.detail],
-            ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+            [
+                self.id,
+                self.at.isoformat(),
+                self.user_id,
+                self.username,
+                self.role,
+                self.ip,
+                self.event,
+                self.object_type,
+                self.object_id,
+                self.result,
+                self.reason,
+                self.detail,
+            ],
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
         ).encode("utf-8")

@@ -13,8 +13,9 @@ GENESIS = "0" * 64
 _PG_LOCK_KEY = 7_402_113  # one advisory lock serialises the chain's tail on PostgreSQL
 
 
-def record(*, actor, event: str, obj=None, result: str = "success", reason: str = "", detail=None,
-           username: str = "") -> AuditEvent:
+def record(
+    *, actor, event: str, obj=None, result: str = "success", reason: str = "", detail=None, username: str = ""
+) -> AuditEvent:
     """Append an event. Must run inside the transaction of the change it describes."""
     with transaction.atomic():
         if connection.vendor == "postgresql":

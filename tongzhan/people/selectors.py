@@ -236,7 +236,13 @@ def search_people(user, criteria: Criteria) -> SearchPage:
     page.count = min(count, max(search.COUNT_CAP, offset + criteria.per_page))
     # The token index narrowed the candidates; the scope function still decides what is returned.
     found = {p.pk: p for p in people_visible_to(user).filter(pk__in=ids).select_related("region__parent")}
-    page.people = _with_categories([found[pk] for pk in ids if pk in found])
+    # The index orders by the first eight pinyin letters; within a page, finish the order on the full
+    # pinyin so 张三 comes before 张三丰 however they were entered.
+    rank = {pk: position for position, pk in enumerate(ids)}
+    ordered = sorted((found[pk] for pk in ids if pk in found),
+                     key=lambda p: (search.sort_code(p.name_sort.split(" ")[:-1]), p.name_sort.split(" ")[:-1],
+                                    rank[p.pk]))
+    page.people = _with_categories(ordered)
     return page
 
 

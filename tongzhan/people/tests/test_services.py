@@ -588,17 +588,19 @@ def test_no_table_holds_a_plaintext_id_number(world):
 
 
 @pytest.fixture
-def committed_world(django_db_serialized_rollback, transactional_db, world):
-    """The world committed to the database file. Flushing it afterwards must empty the audit table,
-    whose triggers refuse DELETE: the test lifts that one trigger to clear it, then puts it back."""
+def committed_world(world):
+    """The world committed to the database file (the test is transactional). The flush that empties the
+    database afterwards must also empty the audit table, whose triggers refuse DELETE: the one trigger
+    is lifted to clear it and put back at once. Serialized rollback restores the code tables."""
     yield world
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER audit_no_delete")
+            cursor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
             cursor.execute("DELETE FROM audit_auditevent")
             cursor.execute(AUDIT_TRIGGERS.SQLITE[0])
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_the_sqlite_file_holds_no_plaintext_id_number(committed_world):
     with connection.cursor() as cursor:

@@ -156,11 +156,14 @@ def _weighted(pairs):
     return values, cumulative
 
 
-@functools.lru_cache(maxsize=20_000)
+@functools.lru_cache(maxsize=20_000)  # about 75 MB
 def name_facts(name: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
-    """(name_sort, pinyin syllables, search tokens) of a name: names repeat, and pypinyin is slow."""
+    """(name_sort, pinyin syllables, search tokens) of a name: names repeat, and pypinyin is slow.
+
+    The syllables are read back from `name_sort` ("syllables… name") rather than computed a second time."""
+    sort = search.name_sort(name)
     tokens = (t for t in names.search_tokens(name) if t and '"' not in t and "'" not in t and " " not in t)
-    return search.name_sort(name)[:160], tuple(names.name_pinyin(name)), frozenset(tokens)
+    return sort[:160], tuple(sort[: -len(name) - 1].split(" ")), frozenset(tokens)
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ class Target:
     town: str
     district: str
     address: str
-    base: str  # the village's name without 村/社区, for temples and shrines
+    base: str  # the village's name without 村, for temples and shrines
     city: str
     native: str
 
@@ -221,15 +224,15 @@ def load_targets(code: str | None) -> list[Target]:
         city = province if district.code[:2] in ("11", "12", "31", "50") else short  # 直辖市: 上海…公司
         targets.append(
             Target(
-                region,
-                tuple(region.ancestor_ids()),
-                district.code[:6],
-                by_level.get("township", district).name,
-                district.name,
-                address,
-                village.removesuffix("村") or village,
-                city,
-                province + short,
+                region=region,
+                ancestor_ids=tuple(region.ancestor_ids()),
+                prefix=district.code[:6],
+                town=by_level.get("township", district).name,
+                district=district.name,
+                address=address,
+                base=village.removesuffix("村") or village,
+                city=city,
+                native=province + short,
             )
         )
     return targets
@@ -544,6 +547,9 @@ class Command(BaseCommand):
         for plans in batches:
             with transaction.atomic():
                 if done == 0:  # one event for the run, committed with its first batch
+                    if connection.vendor == "sqlite":  # the random-keyed indexes outgrow the default cache
+                        with connection.cursor() as cursor:
+                            cursor.execute("PRAGMA cache_size=-262144")  # 256 MB, this connection only
                     detail = {"count": count, "seed": seed, "region": region or ""}
                     record(actor=SYSTEM, event="person.generate", detail=detail)
                 write_batch(plans)

@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 PORT   ?= 8000
 export TONGZHAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres install install-dev lint bench clean
+.PHONY: run test test-sqlite test-postgres install install-dev lint bench clean audit
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: install-dev
 
 test-sqlite: install-dev
 	$(PY) -m pytest
+
+## make audit: known vulnerabilities in the pinned runtime dependencies (pip-audit). Offline-safe: when
+## the advisory database cannot be reached it prints one line and passes; a real finding fails.
+audit: install-dev
+	$(PY) scripts/audit_dependencies.py requirements.txt
 
 lint: install-dev
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

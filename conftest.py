@@ -82,12 +82,47 @@ def world(db):
     return w
 
 
+def pass_second_factor(client, user):
+    """Mark the client's session as past TOTP, as django_otp.login() does: the level-3 gate lets it through.
+
+    The user gets a confirmed TOTP device if they have none; the tests of the gate itself log in
+    without this (tongzhan/accounts/tests/test_login_security.py).
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device
+
+
 @pytest.fixture
 def as_user(client):
-    """`as_user(u)` returns the test client logged in as u."""
+    """`as_user(u)` returns the test client logged in as u, past the second factor."""
 
     def login(user):
         client.force_login(user)
+        pass_second_factor(client, user)
         return client
 
     return login
+
+
+def totp_code(device) -> str:
+    """The code the user's authenticator app would show now, as django_otp.oath.totp computes it.
+
+    A code is accepted once (the device keeps `last_t`), so when the current time step is already used
+    this gives the next one, which the device's tolerance of one step still accepts.
+    """
+    import time
+
+    from django_otp.oath import hotp
+
+    device.refresh_from_db()
+    now_t = int((time.time() - device.t0) // device.step) + device.drift
+    step = max(now_t, device.last_t + 1)
+    return f"{hotp(device.bin_key, step, digits=device.digits):0{device.digits}d}"

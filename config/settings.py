@@ -3,6 +3,7 @@
 Nothing exists only in production: the demo, the tests and an office's server read the same file.
 """
 
+import datetime
 import os
 import secrets
 import sys
@@ -56,6 +57,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "tongzhan.core",
     "tongzhan.audit",
     "tongzhan.regions",
@@ -72,10 +76,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tongzhan.core.middleware.LoginRequiredMiddleware",
+    "tongzhan.core.middleware.ReadOnlyRoleMiddleware",
+    # After login-required: an authenticated user passes the second factor, then changes a forced password.
+    "tongzhan.accounts.middleware.SecondFactorMiddleware",
+    # Last, as axes asks: it turns a lockout flagged during the request into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -122,14 +132,61 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_URL_PATH = "/accounts/login/"
-LOGIN_REDIRECT_URL = "people:person-list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+# Axes first: it refuses a locked-out username before any password is checked (SECURITY.md B3).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Password profiles (SECURITY.md B2): `mlps` for 等保 (length, classes, username, common list, history,
+# optional rotation), `asvs` for OWASP ASVS (length only). Messages come from tongzhan/accounts/passwords.py.
+_PW = "tongzhan.accounts.passwords."
+PASSWORD_PROFILES = {
+    "mlps": [
+        {"NAME": _PW + "MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+        {"NAME": _PW + "CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+        {"NAME": _PW + "UsernameSimilarityValidator"},
+        {"NAME": _PW + "CommonPasswordValidator"},
+        {"NAME": _PW + "PasswordHistoryValidator", "OPTIONS": {"count": 5}},
+    ],
+    "asvs": [
+        {"NAME": _PW + "MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    ],
+}
+PASSWORD_PROFILE = os.environ.get("TONGZHAN_PASSWORD_PROFILE", "mlps").strip().lower()
+if PASSWORD_PROFILE not in PASSWORD_PROFILES:
+    raise ValueError(f"TONGZHAN_PASSWORD_PROFILE must be one of {sorted(PASSWORD_PROFILES)}")
+AUTH_PASSWORD_VALIDATORS = PASSWORD_PROFILES[PASSWORD_PROFILE]
+# Days after which a password must be changed at the next login; 0 turns rotation off.
+PASSWORD_MAX_AGE_DAYS = int(os.environ.get("TONGZHAN_PASSWORD_MAX_AGE_DAYS", "0"))
+PASSWORD_HISTORY_COUNT = 5
+
+# 等保 level 3 (default) requires TOTP after the password for every staff account; level 2 makes it optional.
+SECURITY_LEVEL = int(os.environ.get("TONGZHAN_SECURITY_LEVEL", "3"))
+if SECURITY_LEVEL not in (2, 3):
+    raise ValueError("TONGZHAN_SECURITY_LEVEL must be 2 or 3")
+OTP_TOTP_ISSUER = "统战工作管理平台"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Lockout (SECURITY.md B3). Axes counts failures per username: 5 lock it for 30 minutes after the last.
+# The per-IP rule (20 failures in 10 minutes) counts axes' AccessFailureLog rows in the database, so it
+# holds across server processes (tongzhan/accounts/lockout.py).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# A locked account gets the login page with the same message as a wrong password, not axes' own page.
+AXES_LOCKOUT_CALLABLE = "tongzhan.accounts.lockout.same_as_wrong_password"
+AXES_IP_LIMIT = 20
+AXES_IP_WINDOW = datetime.timedelta(minutes=10)
+# Behind the nginx of deploy/nginx, REMOTE_ADDR is the proxy: the client is in X-Forwarded-For, which
+# that nginx sets itself (tongzhan/accounts/lockout.py, request_address).
+AXES_BEHIND_PROXY = env_bool("TONGZHAN_BEHIND_PROXY")
+AXES_CLIENT_IP_CALLABLE = "tongzhan.accounts.lockout.request_address"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -156,19 +213,31 @@ SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = 10 * 60 * 60
+# Cookies and HTTPS (SECURITY.md I1, I2). Off by default so `make run` works over plain http on
+# 127.0.0.1; deploy/production.env.example turns every one on (docs/deploy.md).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (base.html hx-headers), not the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("TONGZHAN_SECURE_COOKIES")
 SECURE_SSL_REDIRECT = env_bool("TONGZHAN_SSL_REDIRECT")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a local monitor may probe http://127.0.0.1:PORT/healthz
 SECURE_HSTS_SECONDS = int(os.environ.get("TONGZHAN_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# The preload directive alone enrols nothing: only a submission to the browsers' list does.
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-if env_bool("TONGZHAN_BEHIND_PROXY"):
+# Behind the TLS proxy (deploy/nginx) the scheme and the client's address come from its headers, which
+# it sets itself; waitress must then listen on loopback only, so nobody can send them around it.
+BEHIND_PROXY = env_bool("TONGZHAN_BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# axes.W006 asks for 'ip_address' in AXES_LOCKOUT_PARAMETERS. Axes has one limit (5, spent on the
+# username); the per-IP rule (20 in 10 minutes) is tongzhan/accounts/lockout.py, so the warning is met.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000

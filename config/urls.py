@@ -2,15 +2,16 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from tongzhan.core.views import healthz
+from tongzhan.core.views import healthz, home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="people:person-list", permanent=False), name="home"),
+    path("", home, name="home"),
     path("accounts/", include("tongzhan.accounts.urls")),
     path("regions/", include("tongzhan.regions.urls")),
     path("people/", include("tongzhan.people.urls")),
+    path("users/", include("tongzhan.accounts.user_urls")),
+    path("audit/", include("tongzhan.audit.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -28,6 +28,20 @@ URL_CLASSES = {
     "healthz": "public",
     "accounts:login": "public",
     "accounts:logout": "public",
+    "accounts:otp-setup": "public",
+    "accounts:otp-verify": "public",
+    "accounts:password-change": "public",
+    "accounts:reauth": "public",
+    "people:person-unmask": "object",
+    "users:user-list": "role",
+    "users:user-create": "role",
+    "users:user-detail": "role",
+    "users:user-role": "role",
+    "users:user-password": "role",
+    "users:user-activation": "role",
+    "users:user-sessions-end": "role",
+    "audit:event-list": "role",
+    "audit:event-export": "role",
     "people:person-list": "list",
     "people:stale-list": "list",
     "people:person-create": "form",
@@ -51,8 +65,29 @@ URL_CLASSES = {
     "regions:region-retire": "action",
 }
 
+# Screens without personal data or a region scope of their own (accounts, audit): the role alone decides.
+# Listed roles get the page (or the re-authentication redirect); every other role gets 403 and changes nothing.
+ROLE_SCREENS = {
+    "users:user-list": {"security_admin", "system_admin"},
+    "users:user-create": {"security_admin"},
+    "users:user-detail": {"security_admin", "system_admin"},
+    "users:user-role": {"security_admin"},
+    "users:user-password": {"security_admin"},
+    "users:user-activation": {"security_admin"},
+    "users:user-sessions-end": {"security_admin"},
+    "audit:event-list": {"audit_admin", "auditor"},
+    "audit:event-export": {"audit_admin", "auditor"},
+}
+POST_ONLY = {"users:user-activation", "users:user-sessions-end"}
+
 # Which object a URL's <int:pk> names.
 PK_TARGETS = {
+    "people:person-unmask": "person",
+    "users:user-detail": "user",
+    "users:user-role": "user",
+    "users:user-password": "user",
+    "users:user-activation": "user",
+    "users:user-sessions-end": "user",
     "people:saved-search-open": "saved_search",
     "people:person-detail": "person",
     "people:person-edit": "person",
@@ -140,6 +175,7 @@ def objects(world):
             "person": person,
             "region": region,
             "membership": CategoryMembership.objects.get(person=person, category="notable"),
+            "user": staff,
             "saved_search": services.save_saved_search(
                 actor=staff, name="知名人士", query="category=notable"
             ),
@@ -270,6 +306,25 @@ def test_every_url_answers_every_role_as_documented(url_name, role, world, objec
         role in ADMINS and user.may("regions.region", "change") and url_name.startswith("regions:")
     )
 
+    if kind_of_page == "role":
+        from tongzhan.accounts.models import User
+
+        allowed = ROLE_SCREENS[url_name]
+        url = url_for(url_name, objects, "B", None)
+        before = state(), list(User.objects.order_by("pk").values_list("pk", "role", "region", "is_active", "password"))
+        if url_name not in POST_ONLY:
+            response = client.get(url)
+            expected = (200, 302) if role in allowed else (403,)
+            assert response.status_code in expected, (role, url, response.status_code)
+            assert shows_no_person(response)
+        if role not in allowed:
+            response = client.post(url, {"role": "district_staff", "region": world.district.pk,
+                                         "password1": "Aa-1234567890", "password2": "Aa-1234567890"})
+            assert response.status_code == 403, (role, url)
+        after = state(), list(User.objects.order_by("pk").values_list("pk", "role", "region", "is_active", "password"))
+        assert after == before
+        return
+
     if kind_of_page == "public":
         response = client.get(url_for(url_name, objects, "B", None))
         assert response.status_code < 500
@@ -366,7 +421,9 @@ def test_every_url_answers_every_role_as_documented(url_name, role, world, objec
                 assert out_of_scope.status_code == missing.status_code, (method, b_url)
                 assert out_of_scope.content == missing.content, (method, b_url)
                 if method in methods:
-                    assert out_of_scope.status_code == 404, (method, b_url)
+                    # The auditor is read-only (C5): any POST answers 403 before a view runs.
+                    expected = 403 if role == "auditor" and method == "POST" else 404
+                    assert out_of_scope.status_code == expected, (method, b_url)
             if role == "auditor":
                 before = state()
                 response = send(client, "POST", a_url, payload(url_name, world, objects, "A", kind))

@@ -6,9 +6,9 @@ The browser is Debian's /usr/bin/chromium driven through Playwright; Playwright 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
-from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -77,28 +77,14 @@ def shots_dir() -> Path:
 
 
 def _audit_triggers(enable: bool) -> None:
-    """Switch the audit table's append-only triggers (audit migration 0002) on or off.
+    """Switch every audit table's append-only triggers on or off (see tests/audit_triggers.py).
 
     transactional_db empties every table after each test with `flush`, and the triggers rightly refuse
     to let anyone delete audit rows, so the flush would fail. They are off only for that flush.
     """
-    from django.db import connection
+    from tests import audit_triggers
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE audit_auditevent {'ENABLE' if enable else 'DISABLE'} TRIGGER USER")
-        elif connection.vendor == "sqlite" and enable:
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_auditevent'"
-            )
-            present = {name for (name,) in cursor.fetchall()}
-            for sql in import_module("tongzhan.audit.migrations.0002_append_only_triggers").SQLITE:
-                name = re.search(r"CREATE TRIGGER (\w+)", sql).group(1)
-                if name not in present:
-                    cursor.execute(sql)
-        elif connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-            cursor.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    audit_triggers.restore() if enable else audit_triggers.lift()
 
 
 @pytest.fixture(scope="session")
@@ -142,18 +128,36 @@ def page(browser, request, shots_dir):
     context.close()
 
 
+def sign_in(page, live_server, user, next_path: str = "/people/"):
+    """Sign in through the real login form and the TOTP page; return the page.
+
+    At level 3 every account needs the second factor: the user gets a confirmed TOTP device, and the
+    code typed in is the one an authenticator app would show (conftest.totp_code).
+    """
+    from django.conf import settings
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from conftest import PASSWORD, totp_code
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and settings.SECURITY_LEVEL >= 3:
+        device = TOTPDevice.objects.create(user=user, name="browser test", confirmed=True)
+    page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("#login-button")
+    assert "/accounts/login/" not in page.url, page.locator("#login-error").all_inner_texts()
+    if device is not None:
+        assert "/accounts/otp/verify/" in page.url, page.url
+        page.fill("input[name=token]", totp_code(device))
+        with page.expect_navigation():
+            page.click("#otp-button")
+        assert "/accounts/otp/" not in page.url, page.locator("#otp-error").all_inner_texts()
+    return page
+
+
 @pytest.fixture
 def login(page, live_server):
-    """`login(user)` signs in through the real login form and returns the page."""
-    from conftest import PASSWORD
-
-    def sign_in(user, next_path: str = "/people/"):
-        page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("#login-button")
-        assert "/accounts/login/" not in page.url, page.locator("#login-error").all_inner_texts()
-        return page
-
-    return sign_in
+    """`login(user)` signs in through the real login form and the TOTP page, and returns the page."""
+    return functools.partial(sign_in, page, live_server)

@@ -28,6 +28,8 @@ class User(Versioned, AbstractUser):
     )
     phone_note = models.CharField(_("办公电话"), max_length=32, blank=True)
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    # When the password was last set through a service; null means never since creation (date_joined counts).
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
     is_demo = models.BooleanField(_("演示账号"), default=False)
 
     class Meta:
@@ -37,6 +39,13 @@ class User(Versioned, AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]), name="user_role_known"
+            ),
+            # Administrators read no personal data, so they have no region; everyone else has one.
+            models.CheckConstraint(
+                condition=(models.Q(role__in=sorted(ADMIN_ROLES), region__isnull=True)
+                           | (~models.Q(role__in=sorted(ADMIN_ROLES)) & models.Q(region__isnull=False))),
+                name="user_region_matches_role",
+                violation_error_message=_("管理员账号不设所属区划；其他角色必须指定所属区划。"),
             ),
         ]
 
@@ -54,3 +63,23 @@ class User(Versioned, AbstractUser):
         if self.role in ADMIN_ROLES:
             return WHOLE_TREE
         return self.region
+
+
+class PasswordHistory(models.Model):
+    """An earlier password hash of a user, so the `mlps` profile can refuse the last five (SECURITY.md B2).
+
+    Only hashes are kept, with the hasher's own salt; the services keep the newest few and drop the rest.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE,
+                             related_name="password_history")
+    password = models.CharField(_("密码散列"), max_length=128)
+    created_at = models.DateTimeField(_("设置时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"

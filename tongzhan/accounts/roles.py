@@ -28,15 +28,21 @@ PEOPLE_MODELS = [
 ALL = {"read", "change", "delete", "export"}
 
 GRANTS: dict[str, dict[str, set[str]]] = {
-    Role.DISTRICT_STAFF: {**{m: ALL for m in PEOPLE_MODELS}, "regions.region": {"read", "change"}},
-    Role.TOWNSHIP_STAFF: {**{m: ALL for m in PEOPLE_MODELS}, "regions.region": {"read", "change"}},
+    Role.DISTRICT_STAFF: {**{m: ALL for m in PEOPLE_MODELS}, "people.person": ALL | {"unmask"},
+                          "regions.region": {"read", "change"}},
+    Role.TOWNSHIP_STAFF: {**{m: ALL for m in PEOPLE_MODELS}, "people.person": ALL | {"unmask"},
+                          "regions.region": {"read", "change"}},
     Role.VILLAGE_LIAISON: {**{m: {"read", "change"} for m in PEOPLE_MODELS}, "regions.region": {"read"}},
     Role.REVIEWER: {**{m: {"read"} for m in PEOPLE_MODELS}, "regions.region": {"read"}},
     Role.AUDITOR: {**{m: {"read"} for m in PEOPLE_MODELS}, "regions.region": {"read"},
-                   "audit.auditevent": {"read"}},
-    Role.SYSTEM_ADMIN: {"regions.region": {"read", "change"}, "accounts.user": {"read", "change"}},
-    Role.SECURITY_ADMIN: {"accounts.user": {"read"}, "accounts.role": {"change"}},
-    Role.AUDIT_ADMIN: {"audit.auditevent": {"read", "export"}},
+                   "audit.auditevent": {"read", "export"}},
+    # The system administrator sees who has an account; only the security administrator changes
+    # accounts, roles and regions (C4). The security administrator reads the region tree to assign it.
+    Role.SYSTEM_ADMIN: {"regions.region": {"read", "change"}, "accounts.user": {"read"}},
+    Role.SECURITY_ADMIN: {"accounts.user": {"read", "change"}, "accounts.role": {"change"},
+                          "regions.region": {"read"}},
+    # "all": every event, not only those of users in a scope; "prune": retention (E3), by command only.
+    Role.AUDIT_ADMIN: {"audit.auditevent": {"read", "export", "all", "prune"}},
 }
 
 

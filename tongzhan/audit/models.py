@@ -67,3 +67,28 @@ class AuditEvent(models.Model):
             separators=(",", ":"),
             default=str,
         ).encode("utf-8")
+
+
+class AuditArchive(models.Model):
+    """One pruning of the audit log's head (SECURITY.md E3): the rows went to `path` first.
+
+    `anchor_mac` is the MAC of the last pruned row: the kept chain restarts from it, so verify_audit still
+    proves every kept row. The same values are in the chained "audit.prune" event, which verify_audit
+    compares with this marker. Triggers make this table append-only too.
+    """
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    before = models.DateField(_("清理截止日期"))
+    through_id = models.BigIntegerField(_("清理至记录号"))
+    anchor_mac = models.CharField(_("链锚点"), max_length=64)
+    rows = models.PositiveIntegerField(_("归档条数"))
+    path = models.CharField(_("归档文件"), max_length=500)
+    sm3 = models.CharField(_("归档文件 SM3"), max_length=64)
+
+    class Meta:
+        verbose_name = _("审计归档")
+        verbose_name_plural = _("审计归档")
+        ordering = ["-through_id"]
+
+    def __str__(self):
+        return f"{self.before} #{self.through_id}"

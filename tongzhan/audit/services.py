@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from tongzhan.core import crypto
 from tongzhan.core.context import client_ip
 
-from .models import AuditEvent
+from .models import AuditArchive, AuditEvent
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 7_402_113  # one advisory lock serialises the chain's tail on PostgreSQL
@@ -21,7 +21,7 @@ def record(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = AuditEvent.objects.order_by("-id").values_list("mac", flat=True).first() or GENESIS
+        last = AuditEvent.objects.order_by("-id").values_list("mac", flat=True).first() or chain_start()[0]
         is_user = getattr(actor, "pk", None) is not None
         row = AuditEvent(
             user=actor if is_user else None,
@@ -44,13 +44,31 @@ def record(
         return row
 
 
+def chain_start() -> tuple[str, int]:
+    """(MAC the kept chain starts from, last pruned id): the genesis, or the latest archive's anchor (E3)."""
+    marker = AuditArchive.objects.order_by("-through_id").values_list("anchor_mac", "through_id").first()
+    return marker if marker else (GENESIS, 0)
+
+
 def verify_chain() -> tuple[bool, int | None, int]:
-    """Walk the chain in id order. Returns (intact, first broken id or None, rows checked)."""
-    previous = GENESIS
+    """Walk the chain in id order. Returns (intact, first broken id or None, rows checked).
+
+    After a prune the chain starts at the archive marker's anchor; the marker itself must be the one the
+    chained "audit.prune" event recorded, so a forged marker breaks verification too.
+    """
+    anchor, after_id = chain_start()
+    previous = anchor
     checked = 0
-    for row in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+    confirmed = after_id == 0
+    for row in AuditEvent.objects.filter(id__gt=after_id).order_by("id").iterator(chunk_size=2000):
         if crypto.chain_mac(previous, row.chain_payload()) != row.mac:
             return False, row.pk, checked
+        if (not confirmed and row.event == "audit.prune" and row.detail.get("anchor") == anchor
+                and row.detail.get("through_id") == after_id):
+            confirmed = True
         previous = row.mac
         checked += 1
+    if not confirmed:
+        first = AuditEvent.objects.filter(id__gt=after_id).order_by("id").values_list("id", flat=True).first()
+        return False, first, checked
     return True, None, checked

@@ -23,3 +23,14 @@ def healthz(request):
     from django.http import HttpResponse
 
     return HttpResponse("ok", content_type="text/plain")
+
+
+def home(request):
+    """Send each role to its first useful page: administrators have no people list."""
+    from django.shortcuts import redirect
+
+    for label, target in (("people.person", "people:person-list"), ("accounts.user", "users:user-list"),
+                          ("audit.auditevent", "audit:event-list"), ("regions.region", "regions:region-list")):
+        if request.user.may(label, "read"):
+            return redirect(target)
+    return forbidden(request)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("saved/", views.saved_search_save, name="saved-search-save"),
     path("saved/<int:pk>/", views.saved_search_open, name="saved-search-open"),
     path("<int:pk>/", views.person_detail, name="person-detail"),
+    path("<int:pk>/unmask/", views.person_unmask, name="person-unmask"),
     path("<int:pk>/edit/", views.person_edit, name="person-edit"),
     path("<int:pk>/verify/", views.person_verify, name="person-verify"),
     path("<int:pk>/delete/", views.person_delete, name="person-delete"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, QueryDict
@@ -10,7 +11,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tongzhan.core import reauth
 from tongzhan.core.crypto import IntegrityAlarm
+from tongzhan.core.forms import StyledForm
 
 from . import selectors, services
 from .forms import (
@@ -25,6 +28,7 @@ from .forms import (
     detail_form_class,
     person_initial,
 )
+from .services import disclosure
 from .services.records import SUB_RECORD_MODELS
 
 
@@ -40,6 +44,8 @@ def person_list(request):
     page = None
     if form.is_bound and form.is_valid():
         page = selectors.search_people(request.user, form.criteria())
+        if page.kind == "id":  # audited: that an ID search happened and its count, never the number (E1)
+            disclosure.record_id_search(actor=request.user, results=page.count)
     elif not form.is_bound:
         form = PersonSearchForm(QueryDict(""), user=request.user)
         form.is_valid()
@@ -101,17 +107,53 @@ def _attach_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def person_detail(request, pk):
-    person = selectors.get_person_for_user(request.user, pk)
+def _detail_context(request, person) -> dict:
     try:
         sensitive = selectors.sensitive_values(person)
         alarm = False
     except IntegrityAlarm:
         sensitive, alarm = {"address": "", "ethnicity": None, "religion": None}, True
-    context = {"person": person, "sensitive": sensitive, "integrity_alarm": alarm,
-               **selectors.person_detail_parts(person),
-               "join_form": JoinCategoryForm(), "can_change": request.user.may("people.person", "change"),
-               "can_delete": request.user.may("people.person", "delete")}
+    return {"person": person, "sensitive": sensitive, "integrity_alarm": alarm,
+            **selectors.person_detail_parts(person),
+            "join_form": JoinCategoryForm(), "can_change": request.user.may("people.person", "change"),
+            "can_delete": request.user.may("people.person", "delete"),
+            "can_unmask": request.user.may("people.person", "unmask")}
+
+
+def person_detail(request, pk):
+    person = selectors.get_person_for_user(request.user, pk)
+    disclosure.record_person_view(actor=request.user, person=person)
+    return render(request, "people/person_detail.html", _detail_context(request, person))
+
+
+class UnmaskForm(StyledForm):
+    reason = forms.CharField(label=_("查看事由"), min_length=disclosure.UNMASK_REASON_MIN, max_length=200,
+                             error_messages={"required": _("请填写查看事由"),
+                                             "min_length": _("查看事由至少 %(limit_value)d 个字")})
+
+
+def person_unmask(request, pk):
+    """The full ID number and phone on this one response, after a reason and a re-entered password (D3).
+
+    Order matters: out of scope is the 404 of a missing person, a role without the grant gets 403, and
+    only then is the password asked for. The values are rendered, never put in the session or the URL.
+    """
+    person = selectors.get_person_for_user(request.user, pk)
+    _require_role(request.user, "people.person", "unmask")
+    if not reauth.is_recent(request):
+        return reauth.redirect_to_reauth(request, reverse("people:person-unmask", kwargs={"pk": person.pk}))
+    form = UnmaskForm(request.POST or None)
+    unmasked = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            unmasked = disclosure.unmask_person(actor=request.user, person=person,
+                                                reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        except IntegrityAlarm:
+            messages.error(request, _("该记录的加密数据校验失败，可能已被篡改，请联系安全管理员。"))
+            return redirect("people:person-detail", pk=person.pk)
+    context = {**_detail_context(request, person), "unmask_form": None if unmasked else form, "unmasked": unmasked}
     return render(request, "people/person_detail.html", context)
 
 

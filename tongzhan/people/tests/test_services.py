@@ -1,7 +1,6 @@
 """The registry's services and the pages that call them: identity, history, locking, archiving, encryption, audit."""
 
 import datetime
-import importlib
 import json
 import re
 from pathlib import Path
@@ -35,7 +34,6 @@ from tongzhan.people.services.persons import SENSITIVE_LABEL
 pytestmark = pytest.mark.django_db
 
 X_ID = "33020619900101118X"  # valid, ends in X; born 1990-01-01, female
-AUDIT_TRIGGERS = importlib.import_module("tongzhan.audit.migrations.0002_append_only_triggers")
 
 
 def world_id(key: str) -> str:
@@ -594,10 +592,9 @@ def committed_world(world):
     is lifted to clear it and put back at once. Serialized rollback restores the code tables."""
     yield world
     if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER IF EXISTS audit_no_delete")
-            cursor.execute("DELETE FROM audit_auditevent")
-            cursor.execute(AUDIT_TRIGGERS.SQLITE[0])
+        from tests.audit_triggers import empty_audit_tables_now
+
+        empty_audit_tables_now()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

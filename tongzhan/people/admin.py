@@ -23,6 +23,7 @@ for model in (Country, Education, Ethnicity, PoliticalAffiliation, Religion):
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "sex", "birth_date", "id_number_masked", "phone_masked", "region"]
     search_fields = ["name", "name_sort"]
+    list_filter = ["region", "memberships__category", "sex"]
     list_select_related = ["region"]
     show_full_result_count = True
 

@@ -25,6 +25,7 @@ from .models import (
     Religion,
 )
 from .selectors import Criteria
+from .services.disclosure import UNMASK_REASON_MIN
 
 
 class RegionChoiceField(forms.ModelChoiceField):
@@ -169,6 +170,14 @@ class DeletePersonForm(StyledForm):
 
 class VersionForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class UnmaskForm(StyledForm):
+    """Why the full ID number and phone are needed: recorded with the unmasking (SECURITY.md D3)."""
+
+    reason = forms.CharField(label=_("查看事由"), min_length=UNMASK_REASON_MIN, max_length=200,
+                             error_messages={"required": _("请填写查看事由"),
+                                             "min_length": _("查看事由至少 %(limit_value)d 个字")})
 
 
 class SavedSearchForm(StyledForm):

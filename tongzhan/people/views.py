@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, QueryDict
@@ -13,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from tongzhan.core import reauth
 from tongzhan.core.crypto import IntegrityAlarm
-from tongzhan.core.forms import StyledForm
 
 from . import selectors, services
 from .forms import (
@@ -24,6 +22,7 @@ from .forms import (
     PersonForm,
     PersonSearchForm,
     SavedSearchForm,
+    UnmaskForm,
     VersionForm,
     detail_form_class,
     person_initial,
@@ -124,12 +123,6 @@ def person_detail(request, pk):
     person = selectors.get_person_for_user(request.user, pk)
     disclosure.record_person_view(actor=request.user, person=person)
     return render(request, "people/person_detail.html", _detail_context(request, person))
-
-
-class UnmaskForm(StyledForm):
-    reason = forms.CharField(label=_("查看事由"), min_length=disclosure.UNMASK_REASON_MIN, max_length=200,
-                             error_messages={"required": _("请填写查看事由"),
-                                             "min_length": _("查看事由至少 %(limit_value)d 个字")})
 
 
 def person_unmask(request, pk):

@@ -461,26 +461,32 @@ class Generator:
 
 
 def write_batch(plans: list[Plan]) -> None:
-    """Insert one batch: people, memberships, detail rows, search documents, history. Runs in a transaction."""
+    """Insert one batch: people, memberships, detail rows, search documents, history. Runs in a transaction.
+
+    Rows refer to each other by id, not by instance: an instance on a one-to-one field caches itself on the
+    other side, and those reference cycles would pile up for the cyclic collector."""
     Person.objects.bulk_create([plan.person for plan in plans])
     memberships = [
-        (CategoryMembership(person=plan.person, category_id=code, since=since), code, detail)
+        (CategoryMembership(person_id=plan.person.pk, category_id=code, since=since), code, detail)
         for plan in plans
         for code, detail, since in plan.memberships
     ]
     CategoryMembership.objects.bulk_create([m for m, _code, _detail in memberships])
     rows: dict[str, list] = {}
     for membership, code, detail in memberships:
-        rows.setdefault(code, []).append(DETAIL_MODELS[code](membership=membership, **detail))
+        rows.setdefault(code, []).append(DETAIL_MODELS[code](membership_id=membership.pk, **detail))
     for code, objects in rows.items():
         DETAIL_MODELS[code].objects.bulk_create(objects)
     key = search.doc_key
     PersonSearchDoc.objects.bulk_create(
-        [PersonSearchDoc(id=key(p.person.pk, p.syllables), person=p.person, tokens=p.tokens) for p in plans]
+        [
+            PersonSearchDoc(id=key(p.person.pk, p.syllables), person_id=p.person.pk, tokens=p.tokens)
+            for p in plans
+        ]
     )
     common = {"actor_name": SYSTEM.get_username(), "action": "create", "target": str(_("基本信息"))}
     HistoryEntry.objects.bulk_create(
-        [HistoryEntry(person=p.person, changes=p.changes, **common) for p in plans]
+        [HistoryEntry(person_id=p.person.pk, changes=p.changes, **common) for p in plans]
     )
 
 

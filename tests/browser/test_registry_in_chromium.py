@@ -137,3 +137,19 @@ def test_a_search_with_a_bad_age_range_shows_a_chinese_message(live_world, live_
     login(live_world.township_staff)
     page.goto(f"{live_server.url}/people/?age_min=60&age_max=20")
     expect(page.locator("#results")).to_contain_text("年龄范围不正确")
+
+
+def test_an_id_number_typed_into_the_search_box_never_reaches_the_url(live_world, live_server, page, login):
+    login(live_world.township_staff)
+    number = live_world.person_a1.decrypt("id_number")
+    requests = []
+    page.on("request", lambda r: requests.append((r.method, r.url)))
+    box = page.locator("#id_q")
+    box.click()
+    box.press_sequentially(number.lower(), delay=20)
+    expect(page.locator(f"{RESULTS} tr td:first-child a")).to_have_count(1)
+    assert _result_names(page) == ["曾国藩"]
+    assert number not in page.url and number.lower() not in page.url
+    leaked = [url for _, url in requests if number[:10] in url or number[:10].lower() in url]
+    assert leaked == [], leaked
+    assert any(method == "POST" for method, _ in requests), "the number should travel by POST"

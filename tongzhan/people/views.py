@@ -37,25 +37,35 @@ def _require_role(user, label: str, action: str) -> None:
 
 
 def person_list(request):
-    """The query system. One URL: the full page, or just the results for htmx as the user types."""
+    """The query system. One URL: the full page, or just the results for htmx as the user types.
+
+    A query is a GET, so it can be bookmarked, except an ID number or phone number: app.js sends
+    those by POST (CSRF-protected) so they never reach a URL, the browser history or an access log
+    (SECURITY.md D6). A POST only reads; the saved-search and paging links then leave the number out.
+    """
     _require_role(request.user, "people.person", "read")
-    form = PersonSearchForm(request.GET or None, user=request.user)
+    data = request.POST if request.method == "POST" else request.GET
+    form = PersonSearchForm(data or None, user=request.user)
     page = None
     if form.is_bound and form.is_valid():
         page = selectors.search_people(request.user, form.criteria())
-        if page.kind == "id":  # audited: that an ID search happened and its count, never the number (E1)
-            disclosure.record_id_search(actor=request.user, results=page.count)
     elif not form.is_bound:
         form = PersonSearchForm(QueryDict(""), user=request.user)
         form.is_valid()
         page = selectors.search_people(request.user, form.criteria())
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = data.copy()
+    for name in ("page", "csrfmiddlewaretoken"):
+        query.pop(name, None)
+    if page is not None and page.kind in ("id", "phone"):
+        query.pop("q", None)
     context = {"form": form, "page": page, "query": query.urlencode(),
                "saved_searches": selectors.saved_searches_for(request.user),
                "save_form": SavedSearchForm(initial={"query": query.urlencode()})}
     template = "people/person_list.html#results" if request.htmx and not request.htmx.boosted else "people/person_list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.method == "POST" and request.htmx:
+        response["HX-Push-Url"] = "false"
+    return response
 
 
 def person_create(request):

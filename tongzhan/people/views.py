@@ -49,6 +49,8 @@ def person_list(request):
     page = None
     if form.is_bound and form.is_valid():
         page = selectors.search_people(request.user, form.criteria())
+        if page.kind == "id":  # audited: that an ID search happened and its count, never the number (E1)
+            disclosure.record_id_search(actor=request.user, results=page.count)
     elif not form.is_bound:
         form = PersonSearchForm(QueryDict(""), user=request.user)
         form.is_valid()

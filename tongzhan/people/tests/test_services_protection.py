@@ -1,7 +1,6 @@
 """The registry's protection: no plaintext at rest, integrity alarms, and an audit row for every write."""
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -10,13 +9,10 @@ from django.db import DatabaseError, connection, transaction
 from conftest import PEOPLE
 from tongzhan.audit.models import AuditEvent
 from tongzhan.audit.services import verify_chain
-from tongzhan.core import identity
 from tongzhan.core.actors import SYSTEM
 from tongzhan.people import services
 from tongzhan.people.models import (
     Category,
-    CategoryMembership,
-    Ethnicity,
     HistoryEntry,
     Person,
     SavedSearch,
@@ -24,100 +20,14 @@ from tongzhan.people.models import (
 
 pytestmark = pytest.mark.django_db
 
-X_ID = "33020619900101118X"  # valid, ends in X; born 1990-01-01, female
-
-
-def world_id(key: str) -> str:
-    """The ID number the world stored for a village's person (conftest fixes the check digit)."""
-    first17 = PEOPLE[key][0][:17]
-    return first17 + identity.check_digit(first17)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The world creates nine users; the default hasher would spend seconds on each test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def han():
-    return Ethnicity.objects.get(code="01")
-
-
-def new_person(name="钱学森", region=None, *, id_number=X_ID, actor=SYSTEM, **extra):
-    return services.create_person(
-        actor=actor,
-        data=services.PersonInput(name=name, region=region, id_number=id_number, ethnicity=han(), **extra),
-    )
-
-
-def input_from(person, **changes) -> services.PersonInput:
-    """The person's current values as a form would submit them, with `changes` applied."""
-    ethnicity = person.decrypt("ethnicity")
-    data = services.PersonInput(
-        name=person.name,
-        region=person.region,
-        sex=person.sex,
-        birth_date=person.birth_date,
-        id_kind=person.id_kind,
-        id_number=person.decrypt("id_number"),
-        phone=person.decrypt("phone"),
-        address=person.decrypt("address"),
-        ethnicity=Ethnicity.objects.get(code=ethnicity) if ethnicity else None,
-        work_unit=person.work_unit,
-        job_title=person.job_title,
-        note=person.note,
-    )
-    for key, value in changes.items():
-        setattr(data, key, value)
-    return data
-
-
-def form_data(person=None, **changes) -> dict:
-    """What the person form posts: the record as the edit page shows it, or a new record's fields."""
-    if person is None:
-        data = {
-            "name": "钱学森",
-            "id_kind": "resident",
-            "id_number": X_ID,
-            "legal_basis": "statutory",
-            "ethnicity": "01",
-        }
-    else:
-        data = {
-            "name": person.name,
-            "id_kind": person.id_kind,
-            "id_number": person.decrypt("id_number"),
-            "sex": person.sex,
-            "birth_date": person.birth_date.isoformat() if person.birth_date else "",
-            "phone": person.decrypt("phone"),
-            "region": person.region_id,
-            "address": person.decrypt("address"),
-            "ethnicity": person.decrypt("ethnicity"),
-            "work_unit": person.work_unit,
-            "job_title": person.job_title,
-            "note": person.note,
-            "legal_basis": person.legal_basis,
-            "version": person.version,
-        }
-    data.update(changes)
-    return data
-
-
-def field_errors(html: str, field: str) -> str:
-    """The error list the form prints beside one field."""
-    match = re.search(rf'<ul class="errorlist" id="id_{field}_errors">(.*?)</ul>', html, re.S)
-    return match.group(1) if match else ""
-
-
-def latest_history(person) -> HistoryEntry:
-    return HistoryEntry.objects.filter(person=person).order_by("-id").first()
-
-
-def notable(person) -> CategoryMembership:
-    return CategoryMembership.objects.get(person=person, category="notable", status="active")
-
-
-# --- encryption ------------------------------------------------------------------------------------
+# The helpers live with the registry's other service tests; imported by name, so no test runs twice.
+from tongzhan.people.tests.test_services import (  # noqa: E402
+    X_ID,
+    input_from,
+    new_person,
+    notable,
+    world_id,
+)
 
 SECRETS = [world_id(key) for key in PEOPLE] + [X_ID, "13800000000", "13800000001"]
 

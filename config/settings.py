@@ -106,6 +106,8 @@ TEMPLATES = [
         },
     }
 ]
+# Selects written directly instead of through two template includes per option (tongzhan/core/renderers.py).
+FORM_RENDERER = "tongzhan.core.renderers.FastSelectRenderer"
 
 # SQLite by default (one office, zero set-up); PostgreSQL through DATABASE_URL past one office.
 _sqlite_path = DATA_DIR / "tongzhan.sqlite3"
@@ -209,8 +211,11 @@ if TESTING or DEBUG:
     WHITENOISE_USE_FINDERS = True
 
 # Sessions: 30 minutes idle, 10 hours at most (SECURITY.md B5); the absolute limit is enforced in middleware.
+# Activity moves the idle deadline, but the session row is rewritten at most once a minute (a write
+# on every request cost a synchronous commit per page view): the idle limit is 30 minutes, within 60 s.
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = 10 * 60 * 60
 # Cookies and HTTPS (SECURITY.md I1, I2). Off by default so `make run` works over plain http on

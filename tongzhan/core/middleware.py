@@ -71,7 +71,8 @@ class SecurityHeadersMiddleware:
 class LoginRequiredMiddleware:
     """Every page needs a login, except the login page itself and static files.
 
-    Also ends sessions past the absolute limit (SECURITY.md B5): the idle limit is the cookie age.
+    Also ends sessions past the absolute limit (SECURITY.md B5). The idle limit is the session age,
+    renewed by activity: the session is re-saved when its last renewal is a minute old or more.
     """
 
     def __init__(self, get_response):
@@ -82,12 +83,15 @@ class LoginRequiredMiddleware:
             return self.get_response(request)
         user = request.user
         if user.is_authenticated:
+            now = int(time.time())
             started = request.session.get("login_at")
             if started is None:
-                request.session["login_at"] = int(time.time())
-            elif time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+                request.session["login_at"] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}")
+            if now - request.session.get("seen_at", 0) >= settings.SESSION_TOUCH_SECONDS:
+                request.session["seen_at"] = now  # modified: the session is saved with a fresh idle deadline
             return self.get_response(request)
         try:
             match = resolve(request.path_info)

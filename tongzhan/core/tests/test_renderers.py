@@ -1,0 +1,40 @@
+"""The direct <select> writer produces exactly what Django's widget templates produce."""
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+
+from tongzhan.core.renderers import FastSelectRenderer
+from tongzhan.people.models import Ethnicity
+
+
+class Everything(forms.Form):
+    plain = forms.ChoiceField(choices=[("", "不限"), ("a", "甲 & <乙>"), ("b", '"丙"')])
+    grouped = forms.ChoiceField(choices=[("华东", [("sh", "上海"), ("zj", "浙江")]), ("x", "其他")])
+    flags = forms.ChoiceField(choices=[("1", "一")], widget=forms.Select(attrs={"required": True, "disabled": False,
+                                                                              "data-x": 'a"b', "class": "form-select"}))
+    many = forms.MultipleChoiceField(choices=[("1", "一"), ("2", "二"), ("3", "三")])
+    ethnicity = forms.ModelChoiceField(queryset=Ethnicity.objects.all(), empty_label="不限")
+    number = forms.IntegerField()
+
+
+def both(form_data, name):
+    django_form = Everything(form_data, renderer=DjangoTemplates())
+    ours = Everything(form_data, renderer=FastSelectRenderer())
+    return str(django_form[name]), str(ours[name])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["plain", "grouped", "flags", "many", "ethnicity", "number"])
+@pytest.mark.parametrize("data", [None, {"plain": "a", "grouped": "zj", "many": ["1", "3"], "ethnicity": "01"},
+                                  {"plain": "<script>", "ethnicity": "nonsense"}])
+def test_every_select_renders_exactly_as_django_renders_it(name, data):
+    expected, written = both(data, name)
+    assert written == expected
+    assert "<select" in written or name == "number"
+
+
+@pytest.mark.django_db
+def test_a_selected_option_is_marked_and_labels_are_escaped():
+    _, written = both({"plain": "a"}, "plain")
+    assert '<option value="a" selected>甲 &amp; &lt;乙&gt;</option>' in written

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "tongzhan.regions",
     "tongzhan.accounts",
     "tongzhan.people",
+    "tongzhan.imports",
+    "tongzhan.campaigns",
+    "tongzhan.collection",
 ]
 
 MIDDLEWARE = [

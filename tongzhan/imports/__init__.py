@@ -1,0 +1,1 @@
+"""Importing people from .xlsx/.xls/.csv: upload, column mapping, dry run, commit in one batch, undo."""

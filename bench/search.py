@@ -64,14 +64,14 @@ def floor_urlconf():
     from django.urls import include, path
 
     from tongzhan.people.forms import PersonSearchForm
-    from tongzhan.people.selectors import SearchPage, _with_categories, listing_rows, people_visible_to
+    from tongzhan.people.selectors import SearchPage, listing_rows, people_visible_to
 
     def floor(request):
         form = PersonSearchForm({}, user=request.user)
         form.is_valid()
         start = int(request.GET.get("start", "1"))
-        people = list(listing_rows(people_visible_to(request.user).filter(pk__gte=start)).order_by("pk")[:50])
-        page = SearchPage(people=_with_categories(people), count=len(people), page=1)
+        people = listing_rows(people_visible_to(request.user).filter(pk__gte=start).order_by("pk"), limit=50)
+        page = SearchPage(people=people, count=len(people), page=1)
         return render(request, "people/person_list.html", {"form": form, "page": page, "query": "",
                                                             "saved_searches": [], "save_form": None})
 

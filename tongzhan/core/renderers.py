@@ -1,4 +1,4 @@
-"""The form renderer: Django's templates, except the <select>, which is written directly.
+"""The form renderer: Django's templates, except selects, inputs and labels, which are written directly.
 
 A filter form here carries about 250 options (56 ethnic groups, the political affiliations, the region
 tree, the categories …). Django renders each option through two template includes, which made the
@@ -48,10 +48,41 @@ def render_select(widget: dict) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 — every piece above is escaped
 
 
+INPUTS = {f"django/forms/widgets/{kind}.html" for kind in (
+    "input", "text", "number", "hidden", "search", "email", "password", "url", "tel", "date", "datetime", "time",
+    "color")}
+LABEL = "django/forms/label.html"
+
+
+def render_input(widget: dict) -> SafeString:
+    """As django/forms/widgets/input.html (and the one-line templates that include it), stripped as
+    Django's renderer strips every template's output."""
+    value = "" if widget["value"] is None else f' value="{conditional_escape(str(widget["value"]))}"'
+    html = (f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+            f'{value}{_attrs(widget["attrs"])}>')
+    return mark_safe(html)  # noqa: S308 — every piece above is escaped
+
+
+def render_label(context) -> SafeString:
+    """As django/forms/label.html."""
+    label = conditional_escape(context["label"])
+    if not context.get("use_tag"):
+        return mark_safe(str(label))  # noqa: S308 — escaped
+    tag = conditional_escape(context["tag"])
+    return mark_safe(f"<{tag}{_attrs(context.get('attrs') or {})}>{label}</{tag}>")  # noqa: S308 — escaped
+
+
 class FastSelectRenderer(DjangoTemplates):
+    """Writes selects, text-like inputs and labels directly; every other template goes through Django."""
+
     def render(self, template_name, context, request=None):
-        widget = context.get("widget") if template_name == SELECT else None
-        if widget is not None and all(option["template_name"] == OPTION
-                                      for _group, options, _index in widget["optgroups"] for option in options):
-            return render_select(widget)
+        if template_name == SELECT:
+            widget = context.get("widget")
+            if widget is not None and all(option["template_name"] == OPTION
+                                          for _group, options, _index in widget["optgroups"] for option in options):
+                return render_select(widget)
+        elif template_name in INPUTS and context.get("widget") is not None:
+            return render_input(context["widget"])
+        elif template_name == LABEL:
+            return render_label(context)
         return super().render(template_name, context, request=request)

@@ -120,38 +120,28 @@ class Extra:
         return " AND ".join(clauses), params
 
 
-def matching_person_ids(query: TokenQuery, extra: Extra, *, offset: int, limit: int) -> list[int]:
-    """Person ids in pinyin order for one page."""
+def page_of_matches(query: TokenQuery, extra: Extra, *, offset: int, limit: int,
+                    cap: int = COUNT_CAP) -> tuple[list[int], int]:
+    """One page of person ids in pinyin order, and how many match counted up to `cap` (+1 means more).
+
+    One index walk serves both: the keys come back in order, so reading the first cap+1 of them gives
+    the page (a slice) and the count (their number). A query with few matches is answered by a single
+    pass over its posting lists instead of one for the page and one for the count.
+    """
+    cap = max(cap, offset + limit)
     where, params = extra.sql()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             sql = ("SELECT d.id FROM people_personsearchdoc d"
                    + (" JOIN people_person p ON p.id = d.person_id" if where else "")
                    + " WHERE array_to_tsvector(string_to_array(d.tokens, ' ')) @@ %s::tsquery"
-                   + (f" AND {where}" if where else "") + " ORDER BY d.id LIMIT %s OFFSET %s")
-            cursor.execute(sql, [query.tsquery(), *params, limit, offset])
+                   + (f" AND {where}" if where else "") + " ORDER BY d.id LIMIT %s")
+            cursor.execute(sql, [query.tsquery(), *params, cap + 1])
         else:
             sql = ("SELECT f.rowid FROM people_person_fts f"
                    + (f" JOIN people_person p ON p.id = (f.rowid & {ID_MASK})" if where else "")
                    + " WHERE people_person_fts MATCH %s"
-                   + (f" AND {where}" if where else "") + " ORDER BY f.rowid LIMIT %s OFFSET %s")
-            cursor.execute(sql, [query.fts5(), *params, limit, offset])
-        return [key & ID_MASK for (key,) in cursor.fetchall()]
-
-
-def count_matches(query: TokenQuery, extra: Extra, cap: int = COUNT_CAP) -> int:
-    """How many match, counted up to `cap` (the page says "1000 条以上" beyond it)."""
-    where, params = extra.sql()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            inner = ("SELECT 1 FROM people_personsearchdoc d"
-                     + (" JOIN people_person p ON p.id = d.person_id" if where else "")
-                     + " WHERE array_to_tsvector(string_to_array(d.tokens, ' ')) @@ %s::tsquery"
-                     + (f" AND {where}" if where else "") + " LIMIT %s")
-            cursor.execute(f"SELECT count(*) FROM ({inner}) t", [query.tsquery(), *params, cap + 1])
-        else:
-            inner = ("SELECT 1 FROM people_person_fts f"
-                     + (f" JOIN people_person p ON p.id = (f.rowid & {ID_MASK})" if where else "")
-                     + " WHERE people_person_fts MATCH %s" + (f" AND {where}" if where else "") + " LIMIT %s")
-            cursor.execute(f"SELECT count(*) FROM ({inner}) t", [query.fts5(), *params, cap + 1])
-        return cursor.fetchone()[0]
+                   + (f" AND {where}" if where else "") + " ORDER BY f.rowid LIMIT %s")
+            cursor.execute(sql, [query.fts5(), *params, cap + 1])
+        keys = [key for (key,) in cursor.fetchall()]
+    return [key & ID_MASK for key in keys[offset:offset + limit]], len(keys)

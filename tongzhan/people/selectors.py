@@ -127,26 +127,14 @@ class ResultRow:
     pk: int
     url: str
     name: str
+    name_sort: str
     sex: str
     birth_date: str
     id_number_masked: str
     phone_masked: str
     village: str
-    categories: list
     last_verified_on: str
-
-    @classmethod
-    def of(cls, person: Person, detail_prefix: str) -> ResultRow:
-        region = person.region
-        parent = region.parent
-        return cls(
-            pk=person.pk, url=f"{detail_prefix}{person.pk}/", name=person.name, sex=person.get_sex_display(),
-            birth_date=person.birth_date.isoformat() if person.birth_date else "",
-            id_number_masked=person.id_number_masked, phone_masked=person.phone_masked,
-            village=f"{parent.name} · {region.name}" if parent is not None else region.name,
-            categories=[c.short_name for c in person.active_categories],
-            last_verified_on=person.last_verified_on.isoformat() if person.last_verified_on else "—",
-        )
+    categories: list = field(default_factory=list)
 
 
 @dataclass
@@ -158,11 +146,6 @@ class SearchPage:
     per_page: int = 50
     kind: str = "filter"
 
-    @property
-    def rows(self) -> list[ResultRow]:
-        # The detail URL is reversed once and extended per row (reverse() per row was a visible cost).
-        prefix = reverse("people:person-detail", args=[0]).removesuffix("0/")
-        return [ResultRow.of(person, prefix) for person in self.people]
 
     @property
     def has_next(self) -> bool:
@@ -229,8 +212,8 @@ def search_people(user, criteria: Criteria) -> SearchPage:
         qs = qs.filter(id_number_bidx=crypto.blind_index(value, purpose="id")) if kind == "id" else \
             qs.filter(phone_bidx=crypto.blind_index(value, purpose="phone"))
         qs = _orm_filters(qs, criteria, birth_after, birth_before, today)
-        people = list(listing_rows(qs).order_by("name_sort", "id")[:criteria.per_page])
-        page.people, page.count = _with_categories(people), len(people)
+        page.people = listing_rows(qs.order_by("name_sort", "id"), limit=criteria.per_page)
+        page.count = len(page.people)
         return page
 
     query = search.TokenQuery()
@@ -266,19 +249,19 @@ def search_people(user, criteria: Criteria) -> SearchPage:
         extra.verified_before = today - datetime.timedelta(days=365)
 
     offset = (criteria.page - 1) * criteria.per_page
-    ids = search.matching_person_ids(query, extra, offset=offset, limit=criteria.per_page)
-    count = search.count_matches(query, extra, cap=max(search.COUNT_CAP, offset + criteria.per_page))
-    page.capped = count > max(search.COUNT_CAP, offset + criteria.per_page)
-    page.count = min(count, max(search.COUNT_CAP, offset + criteria.per_page))
+    cap = max(search.COUNT_CAP, offset + criteria.per_page)
+    ids, count = search.page_of_matches(query, extra, offset=offset, limit=criteria.per_page, cap=cap)
+    page.capped = count > cap
+    page.count = min(count, cap)
     # The token index narrowed the candidates; the scope function still decides what is returned.
-    found = {p.pk: p for p in listing_rows(people_visible_to(user).filter(pk__in=ids))}
+    found = {row.pk: row for row in listing_rows(people_visible_to(user).filter(pk__in=ids))}
     # The index orders by the first eight pinyin letters; within a page, finish the order on the full
     # pinyin so 张三 comes before 张三丰 however they were entered.
     rank = {pk: position for position, pk in enumerate(ids)}
     ordered = sorted((found[pk] for pk in ids if pk in found),
                      key=lambda p: (search.sort_code(p.name_sort.split(" ")[:-1]), p.name_sort.split(" ")[:-1],
                                     rank[p.pk]))
-    page.people = _with_categories(ordered)
+    page.people = ordered
     return page
 
 
@@ -307,25 +290,38 @@ def _orm_filters(qs, criteria: Criteria, birth_after, birth_before, today):
 
 
 # The columns a result row shows (templates/people/person_list.html), and what ordering needs.
-LISTING_FIELDS = ("name", "name_sort", "sex", "birth_date", "id_number_masked", "phone_masked", "last_verified_on",
-                  "region__name", "region__parent__name")
+LISTING_VALUES = ("id", "name", "name_sort", "sex", "birth_date", "id_number_masked", "phone_masked",
+                  "last_verified_on", "region__name", "region__parent__name")
 
 
-def listing_rows(qs):
-    """People for a result list: only the listed columns, with village and township names in the same query."""
-    return qs.select_related("region__parent").only(*LISTING_FIELDS)
+def listing_rows(qs, *, limit: int | None = None) -> list[ResultRow]:
+    """Result rows for people in `qs` (already scoped and ordered): two queries, no model instances.
 
-
-def _with_categories(people: list[Person]) -> list[Person]:
-    """Attach each person's active categories in one query (no query per row, no object per membership)."""
-    categories = {c.pk: c for c in Category.objects.all()}
-    by_person: dict[int, list] = {p.pk: [] for p in people}
-    for person_id, category_id in (CategoryMembership.objects.filter(person_id__in=by_person, status="active")
-                                   .values_list("person_id", "category_id")):
-        by_person[person_id].append(categories[category_id])
-    for person in people:
-        person.active_categories = sorted(by_person[person.pk], key=lambda c: c.sort_order)
-    return people
+    A result page is rendered on every keystroke; reading plain values and formatting each row once
+    here keeps it cheap (docs/architecture.md, Search).
+    """
+    values = qs.values(*LISTING_VALUES)
+    if limit is not None:
+        values = values[:limit]
+    prefix = reverse("people:person-detail", args=[0]).removesuffix("0/")
+    sexes = {value: str(label) for value, label in Person.Sex.choices}
+    rows = [ResultRow(
+        pk=v["id"], url=f"{prefix}{v['id']}/", name=v["name"], name_sort=v["name_sort"], sex=sexes.get(v["sex"], ""),
+        birth_date=v["birth_date"].isoformat() if v["birth_date"] else "",
+        id_number_masked=v["id_number_masked"], phone_masked=v["phone_masked"],
+        village=f"{v['region__parent__name']} · {v['region__name']}" if v["region__parent__name"] else v["region__name"],
+        last_verified_on=v["last_verified_on"].isoformat() if v["last_verified_on"] else "—",
+    ) for v in values]
+    by_person = {row.pk: row.categories for row in rows}
+    if by_person:
+        names = dict(Category.objects.order_by("sort_order").values_list("code", "short_name"))
+        order = {code: position for position, code in enumerate(names)}
+        for person_id, code in (CategoryMembership.objects.filter(person_id__in=by_person, status="active")
+                                .values_list("person_id", "category_id")):
+            by_person[person_id].append(code)
+        for row in rows:
+            row.categories = [names[code] for code in sorted(row.categories, key=order.__getitem__)]
+    return rows
 
 
 def stale_people(user, *, category: Category | None = None, region=None, limit: int = 500):

@@ -132,10 +132,13 @@ def page_of_matches(query: TokenQuery, extra: Extra, *, offset: int, limit: int,
     where, params = extra.sql()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = ("SELECT d.id FROM people_personsearchdoc d"
+            # MATERIALIZED keeps the planner from walking the primary key in order and testing every
+            # document: keys are in pinyin order, so the matches of 张 sit at the far end of it (3 s at a
+            # million). The GIN bitmap gathers the matches, a top-N sort orders them.
+            sql = ("WITH m AS MATERIALIZED (SELECT d.id FROM people_personsearchdoc d"
                    + (" JOIN people_person p ON p.id = d.person_id" if where else "")
                    + " WHERE array_to_tsvector(string_to_array(d.tokens, ' ')) @@ %s::tsquery"
-                   + (f" AND {where}" if where else "") + " ORDER BY d.id LIMIT %s")
+                   + (f" AND {where}" if where else "") + ") SELECT id FROM m ORDER BY id LIMIT %s")
             cursor.execute(sql, [query.tsquery(), *params, cap + 1])
         else:
             sql = ("SELECT f.rowid FROM people_person_fts f"

@@ -217,7 +217,9 @@ def search_people(user, criteria: Criteria) -> SearchPage:
         return page
 
     query = search.TokenQuery()
-    query.require(search.filter_token("r", root.pk))
+    in_scope_filter = criteria.region is not None and criteria.region.path.startswith(root.path)
+    if not in_scope_filter:  # a region filter inside the scope already implies it (its token is rarer)
+        query.require(search.filter_token("r", root.pk))
     if kind == "name":
         from tongzhan.core import names
 

@@ -244,6 +244,18 @@ def test_a_forged_archive_marker_breaks_verification(world, tmp_path):
     assert verify_chain()[0] is False
 
 
+def test_verify_audit_names_a_forged_archive_marker_when_no_row_follows_it(world, tmp_path):
+    future = timezone.localdate() + datetime.timedelta(days=4 * 366)
+    retention.prune(actor=world.audit_admin, before=timezone.localdate() + datetime.timedelta(days=1),
+                    archive=tmp_path / "a.jsonl", today=future)
+    AuditArchive.objects.create(
+        before=timezone.localdate(), through_id=10**9, anchor_mac="f" * 64, rows=1, path="x", sm3="0" * 64
+    )
+    assert verify_chain() == (False, None, 0)
+    with pytest.raises(CommandError, match="归档标记"):
+        call_command("verify_audit")
+
+
 def test_the_audit_table_still_refuses_delete_outside_a_prune(world):
     from django.db import DatabaseError, transaction
 

@@ -512,3 +512,13 @@ def test_names_sort_by_their_pinyin(a, b):
     pa, pb = "".join(names.name_pinyin(a)), "".join(names.name_pinyin(b))
     if pa[: search.SORT_LETTERS] < pb[: search.SORT_LETTERS]:
         assert search.doc_key(1, names.name_pinyin(a)) < search.doc_key(1, names.name_pinyin(b))
+
+
+def test_a_region_filter_outside_the_scope_finds_nothing_even_when_called_directly(world):
+    """The form only offers regions in scope; the selector does not rely on it."""
+    from tongzhan.people.selectors import Criteria, search_people
+
+    outside = search_people(world.township_staff, Criteria(region=world.village_b1))
+    inside = search_people(world.township_staff, Criteria(region=world.village_a1))
+    assert outside.people == [] and outside.count == 0
+    assert [p.name for p in inside.people] == ["曾国藩"] and inside.count == 1

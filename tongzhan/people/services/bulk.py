@@ -1,0 +1,314 @@
+"""Writes for bulk paths (imports): the same validation as the forms' services, one history row per person.
+
+`create_person` + `join_category` write a history row and an audit row per call; an import of 100,000
+rows is one audited event (SECURITY.md E1) with one history row per person it touches, naming the batch
+(E4). These functions run the same `_apply` (normalisation, encryption, blind indexes), duplicate check,
+`full_clean()` and scope check (`require`) as the single-record services, inside the caller's
+transaction; the caller writes the one audit row.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..models import DETAIL_MODELS, Category, CategoryMembership, Ethnicity, Person, Religion
+from .categories import _display, _fill_detail
+from .common import DuplicateIdentity, audit, diff, history, require
+from .persons import (
+    PLAIN_FIELDS,
+    SENSITIVE_LABEL,
+    PersonInput,
+    _apply,
+    _check_duplicate,
+    index_person,
+    snapshot,
+)
+
+RESTORABLE = [*PLAIN_FIELDS, "id_number_enc", "id_number_bidx", "id_number_masked", "phone_enc", "phone_bidx",
+              "phone_masked", "address_enc", "ethnicity_enc", "ethnicity_bidx", "religion_enc", "religion_bidx",
+              "name_sort"]
+
+
+def input_from_person(person: Person) -> PersonInput:
+    """The person's current values as a PersonInput (decrypting its sensitive fields), to change a few."""
+    ethnicity, religion = person.decrypt("ethnicity"), person.decrypt("religion")
+    return PersonInput(
+        name=person.name, region=person.region, sex=person.sex, birth_date=person.birth_date,
+        id_kind=person.id_kind, id_number=person.decrypt("id_number"), id_country=person.id_country,
+        phone=person.decrypt("phone"), address=person.decrypt("address"),
+        ethnicity=Ethnicity.objects.filter(code=ethnicity).first() if ethnicity else None,
+        religion=Religion.objects.filter(code=religion).first() if religion else None,
+        political_affiliation=person.political_affiliation, education=person.education,
+        native_place=person.native_place, work_unit=person.work_unit, job_title=person.job_title, note=person.note,
+        legal_basis=person.legal_basis, source=person.source, notice_version=person.notice_version,
+        purpose=person.purpose,
+    )
+
+
+def freeze(person: Person) -> dict:
+    """The stored columns an import may change, as JSON: ciphertexts stay ciphertexts (base64)."""
+    out = {}
+    for name in RESTORABLE:
+        field = Person._meta.get_field(name)
+        value = getattr(person, field.attname)
+        if isinstance(value, (bytes, memoryview)):
+            value = base64.b64encode(bytes(value)).decode("ascii")
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        out[field.attname] = value
+    return out
+
+
+def _thaw(person: Person, frozen: dict) -> None:
+    for name in RESTORABLE:
+        field = Person._meta.get_field(name)
+        if field.attname not in frozen:
+            continue
+        value = frozen[field.attname]
+        if isinstance(field, models.BinaryField) and value is not None:
+            value = base64.b64decode(value)
+        elif isinstance(field, models.DateField) and value:
+            value = datetime.date.fromisoformat(value)
+        setattr(person, field.attname, value)
+
+
+def _join(person: Person, category: Category, attributes: dict, changes: dict) -> CategoryMembership:
+    membership = CategoryMembership(person=person, category=category, since=timezone.localdate())
+    membership.full_clean()
+    membership.save()
+    detail = _fill_detail(membership, attributes)
+    detail.save()
+    changes[f"{category.short_name}"] = ["", str(_("加入"))]
+    for label, value in _display(detail).items():
+        if value:
+            changes[f"{category.short_name}·{label}"] = ["", value]
+    return membership
+
+
+@functools.lru_cache(maxsize=8)
+def _snapshot_labels(language: str) -> tuple:
+    labels = []
+    for name in PLAIN_FIELDS:
+        field = Person._meta.get_field(name)
+        choices = {value: str(label) for value, label in field.flatchoices} if field.choices else None
+        labels.append((name, str(field.verbose_name), choices))
+    sensitive = tuple((name, str(label)) for name, label in
+                      (("address", _("详细住址")), ("ethnicity", _("民族")), ("religion", _("宗教信仰"))))
+    return tuple(labels), str(_("证件号码")), str(_("联系电话")), sensitive
+
+
+def _snapshot(person: Person) -> dict:
+    """What `persons.snapshot` returns, with the labels looked up once per import instead of per person."""
+    labels, id_label, phone_label, sensitive = _snapshot_labels(translation.get_language() or "")
+    values = {}
+    for name, label, choices in labels:
+        value = getattr(person, name)
+        if choices is not None:
+            value = choices.get(value, value)
+        values[label] = "" if value is None else str(value)
+    values[id_label] = person.id_number_masked
+    values[phone_label] = person.phone_masked
+    for name, label in sensitive:
+        values[label] = SENSITIVE_LABEL if getattr(person, f"{name}_enc") else ""
+    return values
+
+
+def _syllables(person: Person) -> list[str]:
+    """The name's pinyin syllables, read back from `name_sort` ("syllables… name", as generate_people
+    does) instead of computing the pinyin a second time; a name_sort cut at 160 characters is recomputed."""
+    from tongzhan.core import names
+
+    sort, name = person.name_sort, person.name
+    if len(sort) < 160 and sort.endswith(" " + name):
+        return sort[: -len(name) - 1].split(" ")
+    return names.name_pinyin(name)
+
+
+FOREIGN_KEYS = ["region", "political_affiliation", "education", "id_country", "created_by", "last_verified_by"]
+BULK_SIZE = 500
+
+
+@transaction.atomic
+def import_create_people(*, actor, items: list[tuple[PersonInput, list[tuple[Category, dict]]]],
+                         label: str) -> list[Person]:
+    """Many new people at once, each validated as `create_person` + `join_category` validate them.
+
+    Per person: the scope check (`require`, once per village), `_apply` (normalisation, encryption, blind
+    indexes), `full_clean()` of the person, of each membership and of each category's attributes. What is
+    batched is only the database work: one duplicate lookup per 500 ID numbers, bulk INSERTs, search
+    documents and one history row per person. Foreign keys arrive as instances the caller read from the
+    database, so their per-row existence queries are skipped; the database's foreign-key, unique and check
+    constraints still hold every row (a violation rolls the whole import back).
+    """
+
+    from .. import search
+    from ..models import HistoryEntry, PersonSearchDoc
+
+    user = actor if getattr(actor, "pk", None) else None
+    actor_name = ((actor.get_full_name() or actor.get_username()) if hasattr(actor, "get_full_name")
+                  else actor.get_username())
+    allowed = set()
+    people = []
+    for data, _joins in items:
+        if data.region.pk not in allowed:
+            require(actor, "people.person", "change", data.region)
+            allowed.add(data.region.pk)
+        person = Person(created_by=user)
+        _apply(person, data)
+        person.full_clean(exclude=[*FOREIGN_KEYS, "id_number_bidx", "name_sort"], validate_unique=False,
+                          validate_constraints=False)
+        people.append(person)
+    numbers = [p.id_number_bidx for p in people if p.id_number_bidx]
+    if len(set(numbers)) != len(numbers):
+        raise ValidationError(_("同一批新增人员中有重复的证件号码"))
+    for start in range(0, len(numbers), BULK_SIZE):
+        existing = Person.objects.filter(id_number_bidx__in=numbers[start:start + BULK_SIZE]).first()
+        if existing is not None:
+            raise DuplicateIdentity(existing)
+    Person.objects.bulk_create(people, batch_size=BULK_SIZE)
+    today = timezone.localdate()
+    memberships, pending = [], []
+    for person, (_data, joins) in zip(people, items, strict=True):
+        for category, attributes in joins:
+            membership = CategoryMembership(person=person, category=category, since=today)
+            membership.full_clean(exclude=["person", "category"], validate_unique=False, validate_constraints=False)
+            memberships.append(membership)
+            pending.append((membership, attributes))
+    CategoryMembership.objects.bulk_create(memberships, batch_size=BULK_SIZE)
+    details: dict[type, list] = {}
+    shown: dict[int, list] = {}
+    for membership, attributes in pending:
+        # A new membership has no detail yet: build it here rather than look one up per row.
+        detail = DETAIL_MODELS[membership.category_id](membership=membership, **attributes)
+        detail.full_clean(exclude=["membership"])
+        details.setdefault(type(detail), []).append(detail)
+        shown.setdefault(membership.person_id, []).append((membership.category, detail))
+    for model, rows in details.items():
+        model.objects.bulk_create(rows, batch_size=BULK_SIZE)
+    documents, entries = [], []
+    for person, (data, joins) in zip(people, items, strict=True):
+        tokens = search.document_tokens(
+            person, region_ids=person.region.ancestor_ids(), category_orders=[c.sort_order for c, _a in joins],
+            ethnicity=data.ethnicity.code if data.ethnicity else "", religion=data.religion.code if data.religion else "")
+        documents.append(PersonSearchDoc(pk=search.doc_key(person.pk, _syllables(person)), person=person,
+                                         tokens=" ".join(tokens)))
+        changes = diff({}, _snapshot(person))
+        for category, detail in shown.get(person.pk, []):
+            changes[category.short_name] = ["", str(_("加入"))]
+            for key, value in _display(detail).items():
+                if value:
+                    changes[f"{category.short_name}·{key}"] = ["", value]
+        entries.append(HistoryEntry(person=person, actor=user, actor_name=actor_name, action="import", target=label,
+                                    changes=changes))
+    PersonSearchDoc.objects.bulk_create(documents, batch_size=BULK_SIZE)
+    HistoryEntry.objects.bulk_create(entries, batch_size=BULK_SIZE)
+    return people
+
+
+@transaction.atomic
+def import_update_person(*, actor, person: Person, data: PersonInput | None,
+                         joins: list[tuple[Category, dict]],
+                         detail_changes: list[tuple[CategoryMembership, dict]], label: str) -> dict:
+    """Fill fields, join categories and change category attributes of an existing person; one history row.
+
+    Returns what undo needs: {"person": frozen columns before, "details": {membership id: attributes
+    before}, "joined": [membership ids]}.
+    """
+    require(actor, "people.person", "change", person.region)
+    current = Person.objects.select_for_update().select_related("region").get(pk=person.pk)
+    undo = {"person": None, "details": {}, "joined": []}
+    changes: dict = {}
+    if data is not None:
+        require(actor, "people.person", "change", data.region)
+        undo["person"] = freeze(current)
+        before = snapshot(current)
+        secrets = {n: bool(getattr(current, f"{n}_enc")) for n in ("address", "ethnicity", "religion")}
+        old = {n: current.decrypt(n) for n in ("address", "ethnicity", "religion")}
+        _apply(current, data)
+        _check_duplicate(current)
+        changes.update(diff(before, snapshot(current)))
+        for name in ("address", "ethnicity", "religion"):
+            if old[name] != current.decrypt(name):
+                field_label = str(Person._meta.get_field(f"{name}_enc").verbose_name).replace("（密文）", "")
+                changes[field_label] = [SENSITIVE_LABEL if secrets[name] else "", SENSITIVE_LABEL]
+        current.full_clean(exclude=["id_number_bidx", "name_sort"])
+        current.version += 1
+        current.save()
+    for category, attributes in joins:
+        undo["joined"].append(_join(current, category, attributes, changes).pk)
+    for membership, attributes in detail_changes:
+        require(actor, "people.categorymembership", "change", current.region)
+        detail = membership.detail
+        before_display = _display(detail) if detail is not None else {}
+        undo["details"][str(membership.pk)] = {
+            name: _attr_json(detail, name) for name in attributes} if detail is not None else {}
+        detail = _fill_detail(membership, attributes)
+        detail.save()
+        for key, pair in diff(before_display, _display(detail)).items():
+            changes[f"{membership.category.short_name}·{key}"] = pair
+        membership.version += 1
+        membership.save(update_fields=["version", "updated_at"])
+    if data is not None or joins:
+        index_person(current, ethnicity=data.ethnicity if data else None, religion=data.religion if data else None)
+    if changes:
+        history(person=current, actor=actor, action="import", target=label, changes=changes)
+    return undo
+
+
+def _attr_json(detail, name: str):
+    field = detail._meta.get_field(name)
+    value = getattr(detail, field.attname)
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+@transaction.atomic
+def undo_import(*, actor, created: list[Person], restored: list[tuple[Person, dict | None, dict, list]],
+                label: str, audit_obj, audit_detail: dict) -> None:
+    """Revert an import: delete the people it created; restore the fields, attributes and categories
+    it changed (`restored`: person, frozen columns or None, {membership id: attributes}, joined
+    membership ids). One history row per restored person, one audit row for the undo."""
+    for person in created:
+        require(actor, "people.person", "delete", person.region)
+    for person in created:
+        person.delete()
+    for person, frozen, details, joined in restored:
+        require(actor, "people.person", "change", person.region)
+        current = Person.objects.select_for_update().select_related("region").get(pk=person.pk)
+        changes = {}
+        if frozen is not None:
+            before = snapshot(current)
+            _thaw(current, frozen)
+            changes.update(diff(before, snapshot(current)))
+            current.full_clean(exclude=["id_number_bidx", "name_sort"])
+            current.version += 1
+            current.save()
+        for membership in CategoryMembership.objects.filter(pk__in=joined, person=current).select_related("category"):
+            changes[membership.category.short_name] = [str(_("加入")), str(_("撤销"))]
+            membership.delete()
+        for membership_id, attributes in details.items():
+            membership = CategoryMembership.objects.filter(pk=int(membership_id), person=current).first()
+            if membership is None or membership.detail is None:
+                continue
+            detail = membership.detail
+            before = _display(detail)
+            for name, value in attributes.items():
+                field = detail._meta.get_field(name)
+                if isinstance(field, models.DateField) and value:
+                    value = datetime.date.fromisoformat(value)
+                setattr(detail, field.attname, value)
+            detail.full_clean(exclude=["membership"])
+            detail.save()
+            for key, pair in diff(before, _display(detail)).items():
+                changes[f"{membership.category.short_name}·{key}"] = pair
+            membership.version += 1
+            membership.save(update_fields=["version", "updated_at"])
+        index_person(current)
+        history(person=current, actor=actor, action="undo", target=label, changes=changes)
+    audit(actor=actor, event="import.undo", obj=audit_obj, detail=audit_detail)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -9,6 +9,11 @@ urlpatterns = [
     path("stale/", views.stale_list, name="stale-list"),
     path("saved/", views.saved_search_save, name="saved-search-save"),
     path("saved/<int:pk>/", views.saved_search_open, name="saved-search-open"),
+    path("export/", export_views.export_start, name="export"),
+    path("export/templates/", export_views.export_templates, name="export-templates"),
+    path("export/requests/<int:pk>/", export_views.export_request_detail, name="export-request"),
+    path("export/requests/<int:pk>/decide/", export_views.export_request_decide, name="export-decide"),
+    path("export/requests/<int:pk>/download/", export_views.export_request_download, name="export-download"),
     path("<int:pk>/", views.person_detail, name="person-detail"),
     path("<int:pk>/unmask/", views.person_unmask, name="person-unmask"),
     path("<int:pk>/edit/", views.person_edit, name="person-edit"),

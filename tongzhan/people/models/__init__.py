@@ -17,5 +17,6 @@ from .categories import (  # noqa: F401
     VenueLeaderDetail,
 )
 from .codes import Category, Country, Education, Ethnicity, PoliticalAffiliation, Religion  # noqa: F401
+from .exports import ExportRequest  # noqa: F401
 from .person import SENSITIVE_FIELDS, Person, PersonSearchDoc  # noqa: F401
 from .records import EducationRecord, HistoryEntry, Honour, Post, Relative, SavedSearch  # noqa: F401

@@ -41,6 +41,11 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("TONGZHAN_DEBUG")
 ALLOWED_HOSTS = env_list("TONGZHAN_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+# A host name of its own for the public collection pages (网站征集): on it only those pages are served
+# (tongzhan/collection/middleware.py, docs/deploy.md). Empty: the public pages live on the staff host.
+PUBLIC_HOST = os.environ.get("TONGZHAN_PUBLIC_HOST", "").strip().lower()
+if PUBLIC_HOST and PUBLIC_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(PUBLIC_HOST)
 CSRF_TRUSTED_ORIGINS = env_list("TONGZHAN_CSRF_TRUSTED_ORIGINS")
 
 # Field-encryption keys (SM4) and blind-index key (HMAC-SM3): outside the database and the repository.
@@ -68,12 +73,15 @@ INSTALLED_APPS = [
     "tongzhan.imports",
     "tongzhan.campaigns",
     "tongzhan.collection",
+    "captcha",  # django-simple-captcha: the public form's offline image captcha (SECURITY.md H2)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tongzhan.core.middleware.SecurityHeadersMiddleware",
+    # On TONGZHAN_PUBLIC_HOST only the public collection pages exist; everything else is the plain 404.
+    "tongzhan.collection.middleware.PublicHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,6 +140,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("TONGZHAN_TEST_SQLITE", str(DATA_DIR / "test-tongzhan.sqlite3"))
     }
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # Every select of a form iterates its queryset with .iterator(), which on PostgreSQL is a
+    # server-side cursor: DECLARE, FETCH and CLOSE round trips for each code table on each page.
+    # Client-side cursors are also what a transaction-pooling pgbouncer in front of the server needs.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -248,6 +261,8 @@ X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Spreadsheet uploads (SECURITY.md F1): the cap core/sheet_reader.py applies before reading anything.
+TONGZHAN_UPLOAD_MAX_BYTES = int(os.environ.get("TONGZHAN_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # Logs go to stderr and never carry personal data: request paths hold ids, not names or ID numbers.
@@ -257,6 +272,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TONGZHAN_LOG_LEVEL", "WARNING")},
 }
+
+# The public form's captcha: arithmetic drawn with the font inside the django-simple-captcha wheel, one
+# attempt per challenge, an hour to fill the form in. Nothing is fetched from anywhere (SECURITY.md A5).
+CAPTCHA_CHALLENGE_FUNCT = "tongzhan.collection.captcha.arithmetic_challenge"
+CAPTCHA_TIMEOUT = 60
+CAPTCHA_FONT_SIZE = 40
+CAPTCHA_IMAGE_SIZE = (110, 56)
+CAPTCHA_LETTER_ROTATION = (-20, 20)
+CAPTCHA_2X_IMAGE = False
+# Seconds between serving the public form and accepting it: faster is a bot (H2).
+COLLECTION_MIN_FILL_SECONDS = int(os.environ.get("TONGZHAN_COLLECTION_MIN_FILL_SECONDS", "5"))
 
 TONGZHAN = {
     # Days after which a record counts as stale, per category, unless the category says otherwise.

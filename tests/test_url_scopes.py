@@ -63,6 +63,46 @@ URL_CLASSES = {
     "regions:region-rename": "object",
     "regions:region-move": "object",
     "regions:region-retire": "action",
+    "people:export": "form",
+    "people:export-templates": "list",
+    "people:export-request": "object",
+    "people:export-decide": "action",
+    "people:export-download": "action",
+    "imports:batch-list": "form",
+    "imports:batch-detail": "object",
+    "imports:batch-mapping": "object",
+    "imports:batch-progress": "object",
+    "imports:batch-commit": "action",
+    "imports:batch-undo": "action",
+    # Public collection (网站征集): the public pages need no login and show nothing personal; the staff
+    # pages are the scoped queue (list), opening a collection (form) and one collection or submission.
+    "collection:public-index": "public",
+    "collection:public-form": "public",
+    "collection:receipt": "public",
+    "collection:captcha-image": "public",
+    "collection:captcha-refresh": "public",
+    "collection:manage": "list",
+    "collection:collection-create": "form",
+    "collection:collection-edit": "object",
+    "collection:submission-detail": "object",
+    "collection:submission-accept": "action",
+    "collection:submission-return": "action",
+    "collection:submission-reject": "action",
+    # Supplementation campaigns (数据补报): the list is scoped by village returns; a campaign and a village's
+    # return are objects; everything that changes one is a POST-only action.
+    "campaigns:campaign-list": "list",
+    "campaigns:campaign-create": "form",
+    "campaigns:campaign-detail": "object",
+    "campaigns:campaign-close": "action",
+    "campaigns:return-detail": "object",
+    "campaigns:return-sheet": "object",
+    "campaigns:return-check": "action",
+    "campaigns:return-add": "action",
+    "campaigns:return-withdraw": "action",
+    "campaigns:return-submit": "action",
+    "campaigns:return-upload": "action",
+    "campaigns:return-accept": "action",
+    "campaigns:return-send-back": "action",
 }
 
 # Screens without personal data or a region scope of their own (accounts, audit): the role alone decides.
@@ -100,6 +140,31 @@ PK_TARGETS = {
     "regions:region-rename": "region",
     "regions:region-move": "region",
     "regions:region-retire": "region",
+    "people:export-request": "export_request",
+    "people:export-decide": "export_request",
+    "people:export-download": "export_request",
+    "imports:batch-detail": "import_batch",
+    "imports:batch-mapping": "import_batch",
+    "imports:batch-progress": "import_batch",
+    "imports:batch-commit": "import_batch",
+    "imports:batch-undo": "import_batch",
+    "collection:public-form": "collection",
+    "collection:collection-edit": "collection",
+    "collection:submission-detail": "submission",
+    "collection:submission-accept": "submission",
+    "collection:submission-return": "submission",
+    "collection:submission-reject": "submission",
+    "campaigns:campaign-detail": "campaign",
+    "campaigns:campaign-close": "campaign",
+    "campaigns:return-detail": "village_return",
+    "campaigns:return-sheet": "village_return",
+    "campaigns:return-check": "village_return",
+    "campaigns:return-add": "village_return",
+    "campaigns:return-withdraw": "village_return",
+    "campaigns:return-submit": "village_return",
+    "campaigns:return-upload": "village_return",
+    "campaigns:return-accept": "village_return",
+    "campaigns:return-send-back": "village_return",
 }
 
 # Read-only pages answer a POST as they answer a GET (they read nothing from the body and write nothing).
@@ -176,6 +241,14 @@ def objects(world):
             "region": region,
             "membership": CategoryMembership.objects.get(person=person, category="notable"),
             "user": staff,
+            # An import batch of the township's office, named after it so a leak shows on list pages.
+            "import_batch": _import_batch(region.parent, staff),
+            # A pending unmasked-export request of the township's staff (SECURITY.md C7).
+            "export_request": _export_request(staff),
+            # A collection of the township and a pending public submission from the village (网站征集).
+            **_public_collection(region),
+            # A campaign of the township for the village, and the village's return (数据补报).
+            **_campaign(region, staff),
             "saved_search": services.save_saved_search(
                 actor=staff, name="知名人士", query="category=notable"
             ),
@@ -185,6 +258,34 @@ def objects(world):
             },
         }
     return sides
+
+
+def _public_collection(village) -> dict:
+    from tongzhan.collection.tests.factories import url_scope_objects
+
+    return url_scope_objects(village=village)
+
+
+def _campaign(village, staff) -> dict:
+    from tongzhan.campaigns.tests.factories import url_scope_objects
+
+    return url_scope_objects(village=village, staff=staff)
+
+
+def _import_batch(township, staff):
+    from tongzhan.imports.models import ImportBatch
+
+    return ImportBatch.objects.create(region=township, created_by=staff, actor_name=staff.username,
+                                      file_name=f"{township.name}名单.xlsx", file_sm3="0" * 64, status="done")
+
+
+def _export_request(staff):
+    from tongzhan.people.excel import ExportSpec
+    from tongzhan.people.selectors import Criteria
+    from tongzhan.people.services.exports import request_export
+
+    spec = ExportSpec(layout="mixed", category=None, fmt="xlsx", masked=False, purpose="侨情普查核对")
+    return request_export(actor=staff, spec=spec, criteria=Criteria(), query="", description={}, rows=201)
 
 
 def url_for(name: str, objects: dict, side: str, kind: str | None) -> str:
@@ -215,6 +316,10 @@ def payload(name: str, world, objects: dict, side: str, kind: str | None) -> dic
             "job_title": "越权修改",
             "version": person.version,
         }
+    if name == "people:export":
+        return {"region": world.village_b1.pk, "file_format": "csv", "layout": "mixed", "purpose": "越权导出测试"}
+    if name == "people:export-decide":
+        return {"decision": "approve", "note": "越权审批"}
     if name == "people:person-create":
         return {
             "name": "越权新增",

@@ -46,5 +46,44 @@ GRANTS: dict[str, dict[str, set[str]]] = {
 }
 
 
+# Sheet imports (issue #4): staff import and undo within their scope; a village liaison imports for their
+# own village only (F5) and cannot undo (undo deletes people). Reviewers and auditors do not import.
+for _role, _actions in ((Role.DISTRICT_STAFF, {"read", "change", "undo"}),
+                        (Role.TOWNSHIP_STAFF, {"read", "change", "undo"}),
+                        (Role.VILLAGE_LIAISON, {"read", "change"})):
+    GRANTS[_role]["imports.importbatch"] = _actions
+
+# Exports (issue #4, SECURITY.md D5, C7): a village liaison may export their own village, masked only (no
+# "unmask"); staff approve each other's unmasked exports over 200 rows; the auditor reads the requests.
+GRANTS[Role.VILLAGE_LIAISON]["people.person"] = GRANTS[Role.VILLAGE_LIAISON]["people.person"] | {"export"}
+for _role, _actions in ((Role.DISTRICT_STAFF, {"read", "approve"}), (Role.TOWNSHIP_STAFF, {"read", "approve"}),
+                        (Role.AUDITOR, {"read"})):
+    GRANTS[_role]["people.exportrequest"] = _actions
+
+# Public collection (issue #4, SECURITY.md H3, A4): staff open collections for their township; staff and
+# reviewers decide on submissions in their scope (accepting writes the person through the people services);
+# the auditor reads. Village liaisons do not see the queue. "purge" is the command line's only (A4).
+_DECIDE = {"read", "accept", "return", "reject"}
+for _role, _collection, _submission in ((Role.DISTRICT_STAFF, {"read", "change"}, _DECIDE),
+                                        (Role.TOWNSHIP_STAFF, {"read", "change"}, _DECIDE),
+                                        (Role.REVIEWER, {"read"}, _DECIDE),
+                                        (Role.AUDITOR, {"read"}, {"read"})):
+    GRANTS[_role]["collection.collection"] = _collection
+    GRANTS[_role]["collection.submission"] = _submission
+
+# Supplementation campaigns (数据补报, issue #4): staff open and close campaigns of their township and review
+# the villages' returns; a village liaison reads the campaigns of their village (through its return) and
+# fills and returns it ("change"); reviewers and auditors read.
+for _role, _campaign, _return in ((Role.DISTRICT_STAFF, {"read", "change"}, {"read", "review"}),
+                                  (Role.TOWNSHIP_STAFF, {"read", "change"}, {"read", "review"}),
+                                  (Role.VILLAGE_LIAISON, set(), {"read", "change"}),
+                                  (Role.REVIEWER, {"read"}, {"read"}),
+                                  (Role.AUDITOR, {"read"}, {"read"})):
+    if _campaign:
+        GRANTS[_role]["campaigns.campaign"] = _campaign
+    GRANTS[_role]["campaigns.villagereturn"] = _return
+    GRANTS[_role]["campaigns.entry"] = {"read"}
+
+
 def role_may(role: str, label: str, action: str) -> bool:
     return action in GRANTS.get(role, {}).get(label, set())

@@ -24,7 +24,12 @@ PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
     "display-capture=()"
 )
-PUBLIC_URL_NAMES = {"accounts:login", "healthz"}
+PUBLIC_URL_NAMES = {
+    "accounts:login", "healthz",
+    # The public collection form (网站征集): notice, form, receipt look-up, captcha (SECURITY.md H1–H4).
+    "collection:public-index", "collection:public-form", "collection:receipt", "collection:captcha-image",
+    "collection:captcha-refresh",
+}
 
 
 class SecurityHeadersMiddleware:

@@ -9,9 +9,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
-class SheetRefused(ValueError):
-    """The upload is refused as a whole; str(exc) is the Chinese message; exc.code a stable English code:
-    too_large, zip_bomb, macros, encrypted, not_a_spreadsheet, xml_entities, corrupt, encoding, empty."""
+class CodedError(ValueError):
+    """An error with a stable English `code` and a Chinese message (lazy, with parameters) as str()."""
 
     def __init__(self, code: str, message, /, **params):
         self.code = code
@@ -20,6 +19,11 @@ class SheetRefused(ValueError):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+class SheetRefused(CodedError):
+    """The upload is refused as a whole; str(exc) is the Chinese message; exc.code a stable English code:
+    too_large, zip_bomb, macros, encrypted, not_a_spreadsheet, xml_entities, corrupt, encoding, empty."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from tongzhan.core import identity
 from tongzhan.core.sheet_reader import Cell
+from tongzhan.core.sheet_reader.base import CodedError
 from tongzhan.people.columns import Column
 from tongzhan.regions.models import Region
 
@@ -25,16 +25,8 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 NEUTRALISED = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
 
-class ValueProblem(ValueError):
+class ValueProblem(CodedError):
     """One cell's problem; str(exc) is the Chinese message naming what is wrong; `code` a stable name."""
-
-    def __init__(self, code: str, message, /, **params):
-        self.code = code
-        self.message = format_lazy(message, **params) if params else message
-        super().__init__(code)
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 class MonthDate(datetime.date):

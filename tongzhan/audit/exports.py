@@ -8,15 +8,9 @@ import json
 
 from django.utils import timezone
 
-# ASCII and full-width forms of the characters that start a formula, plus tab and carriage return.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+from tongzhan.core.sheet_writer import neutralise
+
 BOM = "\ufeff"
-
-
-def neutralise(value) -> str:
-    """A cell as text; one that a spreadsheet would read as a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def events_csv(events, *, headers: list[str], role_labels: dict) -> bytes:

@@ -24,10 +24,6 @@ from .services import records_of
 LATE = [VillageReturn.Status.NOT_STARTED, VillageReturn.Status.IN_PROGRESS, VillageReturn.Status.SENT_BACK]
 
 
-def campaigns_visible_to(user):
-    return restrict(Campaign.objects.all(), user, READ).select_related("township")
-
-
 def get_campaign_for_user(user, pk, action: str = READ) -> Campaign:
     campaign = restrict(Campaign.objects.all(), user, action).select_related("township").filter(pk=pk).first()
     if campaign is None:

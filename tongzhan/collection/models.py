@@ -21,6 +21,8 @@ from tongzhan.core.models import Actored, TimeStamped, Versioned
 
 # Fields a collection may ask besides the name, the ID number and the village, which it always asks.
 # code -> (label, sensitive under SECURITY.md A2: needs the separate consent)
+# Asked fields stored encrypted on the submission, like Person's (SECURITY.md D1).
+ENCRYPTED_ASKABLE = ("phone", "address", "ethnicity", "religion")
 ASKABLE_FIELDS = {
     "phone": (_("联系电话"), False),
     "address": (_("详细住址"), False),

@@ -19,6 +19,7 @@ from tongzhan.core.crypto import IntegrityAlarm
 from tongzhan.people import services as people
 from tongzhan.people.forms import detail_form_class
 from tongzhan.people.models import Category, CategoryMembership, Person
+from tongzhan.people.services.bulk import input_from_person
 from tongzhan.people.services.common import audit, require
 
 from . import selectors
@@ -92,19 +93,6 @@ def _acting_with_person_grants(actor):
     return delegate
 
 
-def _person_input(person: Person) -> people.PersonInput:
-    values = selectors.person_values(person)
-    return people.PersonInput(
-        name=person.name, region=person.region, sex=person.sex, birth_date=person.birth_date,
-        id_kind=person.id_kind, id_number=person.decrypt("id_number"), id_country=person.id_country,
-        phone=values["phone"], address=values["address"], ethnicity=values["ethnicity"],
-        religion=values["religion"], political_affiliation=person.political_affiliation,
-        education=person.education, native_place=person.native_place, work_unit=person.work_unit,
-        job_title=person.job_title, note=person.note, legal_basis=person.legal_basis, source=person.source,
-        notice_version=person.notice_version, purpose=person.purpose,
-    )
-
-
 def _category_attributes(submission: Submission) -> dict:
     """The category's attributes, validated again by the registry's own form for that category."""
     form_class = detail_form_class(submission.collection.category_id)
@@ -134,7 +122,7 @@ def accept_submission(*, actor, submission: Submission, fields: list[str], join:
         raise ValidationError(_("该证件号码已在其他辖区登记，不能在此采纳；请退回或不予采纳，并线下联系上级统战部门核实"))
     try:
         values = selectors.submitted_values(current)
-        data = (_person_input(match.person) if match.person is not None
+        data = (input_from_person(match.person) if match.person is not None
                 else people.PersonInput(name=current.name, region=current.region, id_number=current.decrypt("id_number")))
     except IntegrityAlarm:
         raise ValidationError(_("完整性告警：加密数据校验失败，不能采纳。请联系系统管理员")) from None

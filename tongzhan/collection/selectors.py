@@ -29,7 +29,7 @@ from tongzhan.people.models import (
 )
 from tongzhan.people.selectors import people_visible_to, sensitive_values
 
-from .models import ASKABLE_FIELDS, Collection, Submission
+from .models import ASKABLE_FIELDS, ENCRYPTED_ASKABLE, Collection, Submission
 from .services import receipt_hash
 
 # --- the public side -------------------------------------------------------------------------------
@@ -118,10 +118,7 @@ def submitted_values(submission: Submission) -> dict:
     """Everything the submitter filled, decrypted, code-table values as rows. Raises IntegrityAlarm."""
     values = {"name": submission.name, "region": submission.region}
     for code in ASKABLE_FIELDS:
-        if code in ("phone", "address", "ethnicity", "religion"):
-            raw = submission.decrypt(code)
-        else:
-            raw = submission.answers.get(code, "")
+        raw = submission.decrypt(code) if code in ENCRYPTED_ASKABLE else submission.answers.get(code, "")
         if not raw:
             continue
         values[code] = CODE_TABLES[code].objects.filter(pk=raw).first() if code in CODE_TABLES else raw

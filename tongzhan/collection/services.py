@@ -21,13 +21,18 @@ from tongzhan.core import crypto, identity
 from tongzhan.people.services.common import audit, require
 
 from . import ratelimit
-from .models import ASKABLE_FIELDS, SENSITIVE_ASKABLE, SENSITIVE_CATEGORIES, Collection, Submission
+from .models import (
+    ASKABLE_FIELDS,
+    ENCRYPTED_ASKABLE,
+    SENSITIVE_ASKABLE,
+    SENSITIVE_CATEGORIES,
+    Collection,
+    Submission,
+)
 
 RECEIPT_BYTES = 20  # 160 bits from `secrets`: unguessable, shown once, stored only as a keyed hash
 PURGE_AFTER_DAYS = 90  # SECURITY.md A4
 PURGED_STATUSES = (Submission.Status.REJECTED, Submission.Status.RETURNED)
-CODE_TABLE_FIELDS = ("political_affiliation", "education")
-ENCRYPTED_ASKABLE = ("phone", "address", "ethnicity", "religion")
 
 
 class PublicSubmitter:

@@ -122,12 +122,11 @@ def group_entries(entries: list[Entry]) -> list[Group]:
 
 
 def _merge(group: Group, entry: Entry) -> None:
-    first_row = group.entries[0].report.row
     for name, value in entry.person.items():
         if name not in group.person:
             group.person[name] = (value, entry)
         elif comparable(group.person[name][0]) != comparable(value):
-            held, source = group.person[name]
+            source = group.person[name][1]
             entry.report.warn(entry.headers.get(name, name), _shown_field(name, value),
                               _("与同一人第 %(row)s 行的值不一致，以第 %(row)s 行为准") % {"row": source.report.row})
     for code, attributes in entry.categories.items():
@@ -139,7 +138,7 @@ def _merge(group: Group, entry: Entry) -> None:
                 merged[name] = (value, entry)
             elif comparable(merged[name][0]) != comparable(value):
                 entry.report.warn(entry.headers.get(f"{code}.{name}", name), display(value)[:100],
-                                  _("与同一人第 %(row)s 行的值不一致，以第 %(row)s 行为准") % {"row": first_row})
+                                  _("与同一人第 %(row)s 行的值不一致，以第 %(row)s 行为准") % {"row": merged[name][1].report.row})
 
 
 def _shown_field(name: str, value) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -355,7 +355,3 @@ def get_saved_search_for_user(user, pk) -> SavedSearch:
         return saved_searches_for(user).get(pk=int(pk))
     except (SavedSearch.DoesNotExist, TypeError, ValueError):
         raise Http404 from None
-
-
-def person_memberships_prefetch():
-    return Prefetch("memberships", queryset=CategoryMembership.objects.filter(status="active").select_related("category"))

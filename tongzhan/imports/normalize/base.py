@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from tongzhan.core import identity
 from tongzhan.core.sheet_reader import Cell
 from tongzhan.core.sheet_reader.base import CodedError
+from tongzhan.core.sheet_writer import FORMULA_STARTS
 from tongzhan.people.columns import Column
 from tongzhan.regions.models import Region
 
@@ -22,7 +23,7 @@ PAST_ONLY_DATES = {"person.birth_date", "person.last_verified_on", "detail.joine
 # Zero-width and soft-hyphen characters: invisible in a cell, dropped before anything is compared.
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # What the exporter puts before a value that a spreadsheet would run as a formula (SECURITY.md G1).
-NEUTRALISED = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+NEUTRALISED = FORMULA_STARTS
 
 
 class ValueProblem(CodedError):

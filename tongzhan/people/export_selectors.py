@@ -37,37 +37,59 @@ PERSON_VALUES = (
 )
 
 
-def export_ids(user, criteria: Criteria) -> list[int]:
-    """Ids of every person matching `criteria` that `user` may export, in pinyin order."""
+def _matching(user, criteria: Criteria):
+    """(the scoped, filtered queryset, the token index's candidate ids or None), or None for no match."""
     root = region_of(user)
     if root is None or getattr(root, "pk", None) is None or not user.may("people.person", EXPORT):
-        return []
+        return None
     kind, value = classify(criteria.q)
     today = timezone.localdate()
     birth_after, birth_before = _age_bounds(criteria, today)
     base = people_visible_to(user, EXPORT)
     if kind in ("id", "phone"):
         if not value:
-            return []
+            return None
         base = (base.filter(id_number_bidx=crypto.blind_index(value, purpose="id")) if kind == "id"
                 else base.filter(phone_bidx=crypto.blind_index(value, purpose="phone")))
     filtered = _orm_filters(base, criteria, birth_after, birth_before, today)
     if kind != "name":
-        return list(filtered.order_by("name_sort", "id").values_list("id", flat=True))
-
+        return filtered, None
     tokens = names.query_tokens(value)
     if not tokens:
-        return []
+        return None
     query = search.TokenQuery()
     query.require(search.filter_token("r", root.pk))
     for token in tokens:
         query.require(token)
     candidates, _count = search.page_of_matches(query, search.Extra(), offset=0, limit=INDEX_LIMIT, cap=INDEX_LIMIT)
+    return filtered, candidates
+
+
+def export_ids(user, criteria: Criteria) -> list[int]:
+    """Ids of every person matching `criteria` that `user` may export, in pinyin order."""
+    matching = _matching(user, criteria)
+    if matching is None:
+        return []
+    filtered, candidates = matching
+    if candidates is None:
+        return list(filtered.order_by("name_sort", "id").values_list("id", flat=True))
     keyed = []
     for start in range(0, len(candidates), CHUNK):
         keyed.extend(filtered.filter(pk__in=candidates[start:start + CHUNK]).values_list("name_sort", "id"))
     keyed.sort()
     return [pk for _sort, pk in keyed]
+
+
+def export_count(user, criteria: Criteria) -> int:
+    """How many people export_ids would return, counted by the database instead of listed."""
+    matching = _matching(user, criteria)
+    if matching is None:
+        return 0
+    filtered, candidates = matching
+    if candidates is None:
+        return filtered.count()
+    return sum(filtered.filter(pk__in=candidates[start:start + CHUNK]).count()
+               for start in range(0, len(candidates), CHUNK))
 
 
 @dataclass(slots=True)

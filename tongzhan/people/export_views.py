@@ -111,7 +111,7 @@ def export_start(request):
             response = _export(request, form, search_form, category, query)
             if response is not None:
                 return response
-    count = len(export_selectors.export_ids(user, search_form.criteria())) if criteria_ok else 0
+    count = export_selectors.export_count(user, search_form.criteria()) if criteria_ok else 0
     return render(request, "people/export_start.html", {
         "form": form, "search_form": search_form, "criteria_ok": criteria_ok,
         "hidden_criteria": [(name, value) for name, values in _criteria_data(source).lists() for value in values],

@@ -431,3 +431,14 @@ def test_a_temporary_file_is_removed_when_writing_fails_and_stale_ones_are_swept
     os.utime(leftover, (old, old))
     assert sheet_writer.sweep_stale() == 1
     assert list(export_folder.iterdir()) == [fresh]
+
+
+@pytest.mark.parametrize("criteria", [{}, {"q": "曾"}, {"q": "zgf"}, {"q": "欧阳"}, {"q": "330206196503120016"},
+                                      {"sex": "M"}, {"q": "没有这个人"}])
+def test_the_export_page_counts_exactly_the_people_an_export_would_write(world, criteria):
+    from tongzhan.people.export_selectors import export_count, export_ids
+    from tongzhan.people.selectors import Criteria
+
+    for user in (world.district_staff, world.township_staff, world.liaison):
+        assert export_count(user, Criteria(**criteria)) == len(export_ids(user, Criteria(**criteria)))
+    assert export_count(world.district_staff, Criteria()) == 3

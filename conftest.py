@@ -23,6 +23,16 @@ PEOPLE = {
 
 
 @pytest.fixture(autouse=True)
+def _fresh_code_table_cache():
+    """A test's rolled-back code-table rows must not be drawn by the next test (core.codecache)."""
+    from tongzhan.core import codecache
+
+    codecache.clear()
+    yield
+    codecache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """The world creates nine users; the production hasher would spend seconds per test on them."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

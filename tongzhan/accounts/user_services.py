@@ -73,7 +73,7 @@ def change_role(*, actor, user: User, role: str, region) -> User:
     if user.pk == actor.pk:
         raise PermissionDenied(_("不能修改自己的角色"))
     _check_role_region(role, region)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     before = {"role": user.role, "region": _region_code(user.region)}
     user.role, user.region = role, region
     user.full_clean()
@@ -105,7 +105,7 @@ def set_active(*, actor, user: User, active: bool) -> User:
     _require(actor)
     if user.pk == actor.pk:
         raise PermissionDenied(_("不能停用自己的账号"))
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     user.is_active = active
     user.version += 1
     user.save(update_fields=["is_active", "version"])
@@ -123,7 +123,7 @@ def set_active(*, actor, user: User, active: bool) -> User:
 def reset_password(*, actor, user: User, password: str) -> User:
     """A temporary password the user must change at next login; their sessions end."""
     _require(actor)
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     validate_password(password, user)
     user.set_password(password)
     user.must_change_password = True

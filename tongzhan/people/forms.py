@@ -6,6 +6,7 @@ from django import forms
 from django.forms import modelform_factory
 from django.utils.translation import gettext_lazy as _
 
+from tongzhan.core.codecache import CodeTableChoiceField
 from tongzhan.core.forms import StyledForm, StyledModelForm
 from tongzhan.regions.models import Region
 from tongzhan.regions.selectors import region_choices_for
@@ -40,16 +41,17 @@ class PersonSearchForm(StyledForm):
     VERIFIED = [("", _("不限")), ("stale", _("超过一年未核实")), ("never", _("从未核实"))]
 
     q = forms.CharField(label=_("姓名、拼音、首字母、证件号或电话"), required=False, max_length=64)
-    category = forms.ModelChoiceField(label=_("类别"), queryset=Category.objects.all(), required=False,
-                                      empty_label=_("全部类别"), to_field_name="code")
+    # Code tables drawn from the per-process cache: this form is rendered on every keystroke.
+    category = CodeTableChoiceField(label=_("类别"), queryset=Category.objects.all(), required=False,
+                                    empty_label=_("全部类别"), to_field_name="code")
     region = RegionChoiceField(label=_("区划"), queryset=Region.objects.none(), required=False,
                                empty_label=_("全部区划"))
-    ethnicity = forms.ModelChoiceField(label=_("民族"), queryset=Ethnicity.objects.all(), required=False,
-                                       empty_label=_("不限"))
-    political = forms.ModelChoiceField(label=_("政治面貌"), queryset=PoliticalAffiliation.objects.all(),
-                                       required=False, empty_label=_("不限"))
-    religion = forms.ModelChoiceField(label=_("宗教信仰"), queryset=Religion.objects.all(), required=False,
-                                      empty_label=_("不限"))
+    ethnicity = CodeTableChoiceField(label=_("民族"), queryset=Ethnicity.objects.all(), required=False,
+                                     empty_label=_("不限"))
+    political = CodeTableChoiceField(label=_("政治面貌"), queryset=PoliticalAffiliation.objects.all(),
+                                     required=False, empty_label=_("不限"))
+    religion = CodeTableChoiceField(label=_("宗教信仰"), queryset=Religion.objects.all(), required=False,
+                                    empty_label=_("不限"))
     age_min = forms.IntegerField(label=_("年龄从"), required=False, min_value=0, max_value=150)
     age_max = forms.IntegerField(label=_("至"), required=False, min_value=0, max_value=150)
     sex = forms.ChoiceField(label=_("性别"), choices=[("", _("不限")), *Person.Sex.choices], required=False)

@@ -4,8 +4,9 @@ Every person has a search document (PersonSearchDoc): name tokens (characters, b
 prefixes, initials — see core.names) plus filter tokens (all "0…"-prefixed so no typed query can reach
 them): category, every ancestor region, sex, birth year, ethnicity and religion (as blind-index
 prefixes, never in clear), political affiliation. A query is an AND of tokens, answered by SQLite FTS5
-or a PostgreSQL GIN index. The document's key is the pinyin sort key packed above the person id, so
-"the first page in pinyin order" is "the first 50 keys that match": no sort over the whole result.
+or, on PostgreSQL, by an ordered posting table or a GIN index (search_postgres). The document's key is
+the pinyin sort key packed above the person id, so "the first page in pinyin order" is "the first 50
+keys that match": no sort over the whole result.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ class TokenQuery:
     """An AND of groups; each group is an OR of tokens (a single token is a group of one)."""
 
     groups: list[list[str]] = field(default_factory=list)
+    # Where the query's region condition lies: (that region's id, its township's id, its village's id),
+    # None above those levels. On PostgreSQL name and category tokens are then read qualified by the
+    # township or village, "张^<id>" (search_postgres, migration 0005).
+    place: tuple[int, int | None, int | None] | None = None
+
+    def within(self, region) -> None:
+        """Require `region`'s subtree (its token) and note where it lies."""
+        self.require(filter_token("r", region.pk))
+        ids = [int(part) for part in region.path.strip("/").split("/") if part]
+        self.place = (region.pk, ids[1] if len(ids) >= 2 else None, ids[2] if len(ids) >= 3 else None)
 
     def require(self, *alternatives: str) -> None:
         if alternatives:
@@ -121,30 +132,28 @@ class Extra:
 
 
 def page_of_matches(query: TokenQuery, extra: Extra, *, offset: int, limit: int,
-                    cap: int = COUNT_CAP) -> tuple[list[int], int]:
+                    cap: int = COUNT_CAP, strategy: str | None = None) -> tuple[list[int], int]:
     """One page of person ids in pinyin order, and how many match counted up to `cap` (+1 means more).
 
     One index walk serves both: the keys come back in order, so reading the first cap+1 of them gives
     the page (a slice) and the count (their number). A query with few matches is answered by a single
-    pass over its posting lists instead of one for the page and one for the count.
+    pass over its posting lists instead of one for the page and one for the count. On PostgreSQL,
+    `strategy` forces "walk" or "gin" (search_postgres; tests compare the two).
     """
     cap = max(cap, offset + limit)
     where, params = extra.sql()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # MATERIALIZED keeps the planner from walking the primary key in order and testing every
-            # document: keys are in pinyin order, so the matches of 张 sit at the far end of it (3 s at a
-            # million). The GIN bitmap gathers the matches, a top-N sort orders them.
-            sql = ("WITH m AS MATERIALIZED (SELECT d.id FROM people_personsearchdoc d"
-                   + (" JOIN people_person p ON p.id = d.person_id" if where else "")
-                   + " WHERE array_to_tsvector(string_to_array(d.tokens, ' ')) @@ %s::tsquery"
-                   + (f" AND {where}" if where else "") + ") SELECT id FROM m ORDER BY id LIMIT %s")
-            cursor.execute(sql, [query.tsquery(), *params, cap + 1])
-        else:
-            sql = ("SELECT f.rowid FROM people_person_fts f"
-                   + (f" JOIN people_person p ON p.id = (f.rowid & {ID_MASK})" if where else "")
-                   + " WHERE people_person_fts MATCH %s"
-                   + (f" AND {where}" if where else "") + " ORDER BY f.rowid LIMIT %s")
+    if connection.vendor == "postgresql":
+        from tongzhan.people import search_postgres
+
+        groups = query.groups or [["0a"]]
+        keys = search_postgres.matching_keys(groups, query.tsquery(), where, params, cap + 1, id_mask=ID_MASK,
+                                             place=query.place, strategy=strategy)
+    else:
+        sql = ("SELECT f.rowid FROM people_person_fts f"
+               + (f" JOIN people_person p ON p.id = (f.rowid & {ID_MASK})" if where else "")
+               + " WHERE people_person_fts MATCH %s"
+               + (f" AND {where}" if where else "") + " ORDER BY f.rowid LIMIT %s")
+        with connection.cursor() as cursor:
             cursor.execute(sql, [query.fts5(), *params, cap + 1])
-        keys = [key for (key,) in cursor.fetchall()]
+            keys = [key for (key,) in cursor.fetchall()]
     return [key & ID_MASK for key in keys[offset:offset + limit]], len(keys)

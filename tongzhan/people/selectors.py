@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tongzhan.core import crypto, identity
+from tongzhan.core import codecache, crypto, identity
 from tongzhan.core.scoping import READ, region_of, restrict
 
 from . import search
@@ -219,7 +219,7 @@ def search_people(user, criteria: Criteria) -> SearchPage:
     query = search.TokenQuery()
     in_scope_filter = criteria.region is not None and criteria.region.path.startswith(root.path)
     if not in_scope_filter:  # a region filter inside the scope already implies it (its token is rarer)
-        query.require(search.filter_token("r", root.pk))
+        query.within(root)
     if kind == "name":
         from tongzhan.core import names
 
@@ -229,7 +229,10 @@ def search_people(user, criteria: Criteria) -> SearchPage:
         for token in tokens:
             query.require(token)
     if criteria.region is not None:
-        query.require(search.filter_token("r", criteria.region.pk))
+        if in_scope_filter:
+            query.within(criteria.region)
+        else:
+            query.require(search.filter_token("r", criteria.region.pk))
     if criteria.category is not None:
         query.require(search.filter_token("c", criteria.category.sort_order))
     if criteria.sex:
@@ -316,7 +319,7 @@ def listing_rows(qs, *, limit: int | None = None) -> list[ResultRow]:
     ) for v in values]
     by_person = {row.pk: row.categories for row in rows}
     if by_person:
-        names = dict(Category.objects.order_by("sort_order").values_list("code", "short_name"))
+        names = {c.code: c.short_name for c in codecache.rows(Category.objects.order_by("sort_order"))}
         order = {code: position for position, code in enumerate(names)}
         for person_id, code in (CategoryMembership.objects.filter(person_id__in=by_person, status="active")
                                 .values_list("person_id", "category_id")):

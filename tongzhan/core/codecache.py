@@ -4,9 +4,10 @@ The search page draws five code tables on every request — four selects and the
 result rows — and on PostgreSQL each is a round trip of most of a millisecond. The tables are national
 standards loaded by migrations and edited, if ever, by an administrator. So their rows are kept per
 process for TTL_SECONDS; a save or delete in this process clears them at once (signals), and another
-process sees the change within a minute. Only what is *drawn* comes from here: a submitted choice is
-still looked up in the database by the form field (ModelChoiceField.to_python), so a stale list can
-never make an invalid value valid.
+process sees the change within a minute. A submitted choice is taken from the same rows when it is
+there and looked up in the database when it is not, so a code added elsewhere is accepted at once; a
+code deleted elsewhere (code tables are not deleted in practice) could be accepted for up to a minute
+and would then simply match nobody.
 """
 
 from __future__ import annotations
@@ -72,6 +73,19 @@ class CachedChoiceIterator(ModelChoiceIterator):
 
 
 class CodeTableChoiceField(ModelChoiceField):
-    """A ModelChoiceField over a code table whose options are drawn from the per-process cache."""
+    """A ModelChoiceField over a code table whose options are drawn from the per-process cache.
+
+    A submitted value found in the cached rows is taken from them; any other value is looked up in the
+    database as ModelChoiceField does (a code added within the minute is found, an unknown one refused).
+    """
 
     iterator = CachedChoiceIterator
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        key = self.to_field_name or "pk"
+        for obj in rows(self.queryset):
+            if str(getattr(obj, key)) == str(value):
+                return obj
+        return super().to_python(value)

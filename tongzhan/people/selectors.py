@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from tongzhan.core import codecache, crypto, identity
@@ -135,6 +136,17 @@ class ResultRow:
     village: str
     last_verified_on: str
     categories: list = field(default_factory=list)
+
+    def tr(self) -> str:
+        """The row's `<tr>`, escaped, written once here: fifty rows of nine values are the page's largest
+        cost in the template engine, and the list is rendered on every keystroke."""
+        badges = format_html_join("", '<span class="badge badge-cat">{}</span>', ((c,) for c in self.categories))
+        return format_html(
+            '<tr>\n        <td><a href="{}">{}</a></td>\n        <td>{}</td>\n        <td>{}</td>\n'
+            '        <td class="masked">{}</td>\n        <td class="masked">{}</td>\n        <td>{}</td>\n'
+            '        <td>{}</td>\n        <td>{}</td>\n      </tr>',
+            self.url, self.name, self.sex, self.birth_date, self.id_number_masked, self.phone_masked,
+            self.village, badges, self.last_verified_on)
 
 
 @dataclass

@@ -1,0 +1,36 @@
+"""A result row's `<tr>` is written in Python (ResultRow.tr) for speed; it must be exactly what the
+template wrote before, escaping included."""
+
+import pytest
+from django.template import engines
+
+from tongzhan.people.selectors import ResultRow
+
+TEMPLATE = """<tr>
+        <td><a href="{{ p.url }}">{{ p.name }}</a></td>
+        <td>{{ p.sex }}</td>
+        <td>{{ p.birth_date }}</td>
+        <td class="masked">{{ p.id_number_masked }}</td>
+        <td class="masked">{{ p.phone_masked }}</td>
+        <td>{{ p.village }}</td>
+        <td>{% for c in p.categories %}<span class="badge badge-cat">{{ c }}</span>{% endfor %}</td>
+        <td>{{ p.last_verified_on }}</td>
+      </tr>"""
+
+ROWS = [
+    ResultRow(pk=1, url="/people/1/", name="曾国藩", name_sort="zeng guo fan 曾国藩", sex="男", birth_date="1965-03-12",
+              id_number_masked="330206********1234", phone_masked="138****5678", village="梅山乡 · 梅东村",
+              last_verified_on="2026-11-01", categories=["企业家", "宗教"]),
+    ResultRow(pk=2, url="/people/2/?a=1&b=2", name='<img src=x onerror="alert(1)">', name_sort="x", sex="",
+              birth_date="", id_number_masked="", phone_masked="", village="A & B 'c'", last_verified_on="—",
+              categories=["<b>x</b>"]),
+    ResultRow(pk=3, url="/people/3/", name="阿依·买买提", name_sort="a", sex="女", birth_date="2001-01-01",
+              id_number_masked="—", phone_masked="—", village="村", last_verified_on="—", categories=[]),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=["plain", "hostile", "no-categories"])
+def test_a_result_row_is_written_exactly_as_the_template_wrote_it(row):
+    expected = engines["django"].from_string(TEMPLATE).render({"p": row})
+    assert str(row.tr()) == expected
+    assert "<img" not in str(row.tr())

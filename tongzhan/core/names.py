@@ -12,6 +12,7 @@ when every token of ``query_tokens(query)`` is among the stored tokens.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -101,10 +102,12 @@ def split_name(name: str) -> tuple[str, str]:
     return surname, given
 
 
-def _units(text: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=65536)
+def _units(text: str) -> tuple[tuple[str, str], ...]:
     """(syllable, source) pairs: one reading (in context) per Han character;
     other letter/digit runs pass through lower-cased as one item with an
-    empty source; dots and punctuation are dropped."""
+    empty source; dots and punctuation are dropped.  Cached per text (a
+    surname or a given name): an import of 100,000 rows repeats them."""
     out: list[tuple[str, str]] = []
     for m in _RUN.finditer(text):
         run = m.group(1)
@@ -115,15 +118,16 @@ def _units(text: str) -> list[tuple[str, str]]:
             out.extend((_fold(r), c) for r, c in zip(readings, run, strict=True))
         else:
             out.append((_fold(m.group(2)), ""))
-    return out
+    return tuple(out)
 
 
-def _readings(ch: str) -> list[str]:
-    """All readings pypinyin knows for one character, folded, deduplicated."""
+@functools.lru_cache(maxsize=65536)
+def _readings(ch: str) -> tuple[str, ...]:
+    """All readings pypinyin knows for one character, folded, deduplicated (cached per character)."""
     seen: dict[str, None] = {}
     for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]:
         seen[_fold(r)] = None
-    return list(seen)
+    return tuple(seen)
 
 
 def _surname_syllables(surname: str) -> list[str]:
@@ -138,26 +142,29 @@ def _surname_syllables(surname: str) -> list[str]:
     return [syl for syl, _ in _units(surname)]  # unsplittable entry: fall back
 
 
-def _segments(name: str) -> tuple[list[list[tuple[str, list[str]]]], bool]:
+@functools.lru_cache(maxsize=4096)
+def _segments(name: str) -> tuple[tuple[tuple[tuple[str, tuple[str, ...]], ...], ...], bool]:
     """Syllables grouped as [surname, given] (dotted names: one group per
     segment).  Each syllable comes with its alternatives for search: none for
-    the surname of a Han name, pypinyin's heteronyms otherwise."""
+    the surname of a Han name, pypinyin's heteronyms otherwise.  Cached (and
+    so immutable): a bulk import asks for a name's sort key and its search
+    tokens in turn."""
     norm = normalize_name(name)
     surname, given, dotted = _split(norm)
 
-    def group(text: str, alternatives: bool) -> list[tuple[str, list[str]]]:
-        return [
-            (syl, [r for r in _readings(src) if r != syl] if alternatives and src else [])
+    def group(text: str, alternatives: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple(
+            (syl, tuple(r for r in _readings(src) if r != syl) if alternatives and src else ())
             for syl, src in _units(text)
-        ]
+        )
 
     if dotted:
-        return [group(seg, True) for seg in norm.split(DOT) if seg], True
+        return tuple(group(seg, True) for seg in norm.split(DOT) if seg), True
     if surname in SURNAME_READINGS:
-        head = [(syl, []) for syl in _surname_syllables(surname)]
+        head = tuple((syl, ()) for syl in _surname_syllables(surname))
     else:
         head = group(surname, False)
-    return [head, group(given, True)], False
+    return (head, group(given, True)), False
 
 
 def name_pinyin(name: str) -> list[str]:

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import datetime
+import gc
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -20,7 +22,37 @@ from .layout import SheetLayout, is_blank, is_total_row, unknown_headers
 from .rows import Entry, RowParser, RowReport
 
 PROGRESS_EVERY = 250
+FREEZE_EVERY = 10_000  # rows read between two gc.freeze() calls (see quiet_gc)
+
+
+@contextmanager
+def quiet_gc():
+    """Keep the cyclic garbage collector off the plan while an import runs.
+
+    A full collection walks every live object; with the rows and groups of a 100,000-row file alive, the
+    collections that allocation triggers cost seconds each, again and again. The plan's objects are long
+    lived by design, so `freeze()` (below) moves them out of the collector's sight as they accumulate;
+    on leaving, they are handed back (`gc.unfreeze()`), to be collected as usual once released.
+    """
+    global _quiet
+    _quiet += 1
+    try:
+        yield
+    finally:
+        _quiet -= 1
+        if not _quiet:
+            gc.unfreeze()
+
+
+_quiet = 0
+
+
+def freeze() -> None:
+    """gc.freeze(), inside `quiet_gc` only (a dry run called on its own leaves the collector alone)."""
+    if _quiet:
+        gc.freeze()
 CREATE_CHUNK = 500  # new people written per bulk call (progress is reported between chunks)
+CREATED_BEFORE: dict = {}  # a created person's undo record has nothing to restore (one shared, never changed)
 
 
 @dataclass
@@ -83,6 +115,8 @@ def build_plan(workbook, layouts: list[SheetLayout], mapping: dict[str, list[str
             else:
                 reports.append(result)
             done += 1
+            if done % FREEZE_EVERY == 0:
+                freeze()
             if progress is not None and done % PROGRESS_EVERY == 0:
                 progress("read", done, 0)
         unknown.extend({"sheet": layout.name, "column": header,
@@ -123,12 +157,13 @@ def _person_input(values: dict, *, base=None):
 
 def commit_plan(result: planning.Plan, *, actor, label: str,
                 progress: Callable[[str, int, int], None] | None = None) -> list[dict]:
-    """Apply every accepted group; returns the undo records [{kind, person_id, before}].
+    """Apply every accepted group; returns the undo records [(kind, person_id, before)].
 
     Must run inside the caller's transaction: any exception leaves nothing written.
     """
     from tongzhan.people.services import bulk
 
+    freeze()  # the plan lives until the end of the commit
     categories = {c.code: c for c in Category.objects.all()}
     changes = []
     groups = [g for g in result.groups if g.entries[0].report.status != "rejected" and g.has_changes]
@@ -139,7 +174,7 @@ def commit_plan(result: planning.Plan, *, actor, label: str,
         items = [(_person_input(g.values()), [(categories[code], attrs) for code, attrs in g.joins.items()])
                  for g in chunk]
         for person in bulk.import_create_people(actor=actor, items=items, label=label):
-            changes.append({"kind": "created", "person_id": person.pk, "before": {}})
+            changes.append(("created", person.pk, CREATED_BEFORE))
         done += len(chunk)
         if progress is not None:
             progress("commit", done, total)
@@ -153,7 +188,7 @@ def commit_plan(result: planning.Plan, *, actor, label: str,
         details = [(group.memberships[code], attrs) for code, attrs in group.detail_changes.items()]
         undo = bulk.import_update_person(actor=actor, person=group.existing, data=data, joins=joins,
                                          detail_changes=details, label=label)
-        changes.append({"kind": "updated", "person_id": group.existing.pk, "before": undo})
+        changes.append(("updated", group.existing.pk, undo))
         done += 1
         if progress is not None and (done % 50 == 0 or done == total):
             progress("commit", done, total)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from django.utils.translation import gettext as _
 
@@ -52,16 +54,26 @@ def display(value) -> str:
     return str(value)
 
 
+NO_MEMBERSHIPS = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class Group:
-    """One real person in the file: the rows that are them and what the import will do to the registry."""
+    """One real person in the file: the rows that are them and what the import will do to the registry.
+
+    `person` and `categories` hold the merged values; the row each value came from is `source(name)`
+    (name: a person field or "<category>.<attribute>"): the first row unless `sources` names a later
+    one. For memory (100,000 rows), the first row's dicts are taken over, not copied: after grouping, a
+    first entry's `person` and attribute dicts are its group's merged values.
+    """
 
     key: tuple
     entries: list[Entry]
-    person: dict[str, tuple[object, Entry]] = field(default_factory=dict)
-    categories: dict[str, dict[str, tuple[object, Entry]]] = field(default_factory=dict)
+    person: dict[str, object] = field(default_factory=dict)
+    categories: dict[str, dict[str, object]] = field(default_factory=dict)
+    sources: dict[str, Entry] | None = None
     existing: Person | None = None
-    memberships: dict[str, CategoryMembership] = field(default_factory=dict)
+    memberships: Mapping[str, CategoryMembership] = field(default_factory=lambda: NO_MEMBERSHIPS)
     person_changes: dict[str, object] = field(default_factory=dict)
     joins: dict[str, dict[str, object]] = field(default_factory=dict)
     detail_changes: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -70,11 +82,21 @@ class Group:
     def first(self) -> Entry:
         return self.entries[0]
 
+    def source(self, name: str) -> Entry:
+        return self.sources.get(name, self.entries[0]) if self.sources else self.entries[0]
+
     def values(self) -> dict[str, object]:
-        return {name: value for name, (value, _entry) in self.person.items()}
+        return dict(self.person)
 
     def attributes(self, code: str) -> dict[str, object]:
-        return {name: value for name, (value, _entry) in self.categories.get(code, {}).items()}
+        """The category's merged attributes (the group's own dict: read it, do not change it)."""
+        return self.categories.get(code, {})
+
+    def _took(self, name: str, entry: Entry) -> None:
+        if entry is not self.entries[0]:
+            if self.sources is None:
+                self.sources = {}
+            self.sources[name] = entry
 
     @property
     def has_changes(self) -> bool:
@@ -122,11 +144,18 @@ def group_entries(entries: list[Entry]) -> list[Group]:
 
 
 def _merge(group: Group, entry: Entry) -> None:
+    if len(group.entries) == 1:  # the first row: its values are the group's (taken over, not copied)
+        group.person = entry.person
+        group.categories = entry.categories
+        return
+    if group.categories is group.entries[0].categories:
+        group.categories = dict(group.categories)  # a later row may add a category: the first row's stays
     for name, value in entry.person.items():
         if name not in group.person:
-            group.person[name] = (value, entry)
-        elif comparable(group.person[name][0]) != comparable(value):
-            source = group.person[name][1]
+            group.person[name] = value
+            group._took(name, entry)
+        elif comparable(group.person[name]) != comparable(value):
+            source = group.source(name)
             entry.report.warn(entry.headers.get(name, name), _shown_field(name, value),
                               _("与同一人第 %(row)s 行的值不一致，以第 %(row)s 行为准") % {"row": source.report.row})
     for code, attributes in entry.categories.items():
@@ -135,10 +164,12 @@ def _merge(group: Group, entry: Entry) -> None:
             continue
         for name, value in attributes.items():
             if name not in merged:
-                merged[name] = (value, entry)
-            elif comparable(merged[name][0]) != comparable(value):
+                merged[name] = value
+                group._took(f"{code}.{name}", entry)
+            elif comparable(merged[name]) != comparable(value):
+                source = group.source(f"{code}.{name}")
                 entry.report.warn(entry.headers.get(f"{code}.{name}", name), display(value)[:100],
-                                  _("与同一人第 %(row)s 行的值不一致，以第 %(row)s 行为准") % {"row": merged[name][1].report.row})
+                                  _("与同一人第 %(row)s 行的值不一致，以第 %(row)s 行为准") % {"row": source.report.row})
 
 
 def _shown_field(name: str, value) -> str:
@@ -193,7 +224,7 @@ def compare(group: Group, scope_root, decisions: dict[str, str]) -> None:
     """Fill `person_changes`, `joins`, `detail_changes` and the rows' conflicts from the registry."""
     person = group.existing
     if person is None:
-        group.joins = {code: group.attributes(code) for code in group.categories}
+        group.joins = group.categories  # a new person joins every category of the file (the same dicts)
         return
     if scope_root is not None and not person.region.path.startswith(scope_root.path):
         for entry in group.entries:
@@ -201,7 +232,8 @@ def compare(group: Group, scope_root, decisions: dict[str, str]) -> None:
                                  _("该证件号码已在您管辖范围以外的单位登记，不能由您导入或修改；请联系上级统战部门"))
         return
     has_id = bool(group.person.get("id_number"))
-    for name, (value, entry) in group.person.items():
+    for name, value in group.person.items():
+        entry = group.source(name)
         if name == "id_number" or (has_id and name in DERIVED_FROM_ID):
             continue
         current_empty, same = _current(person, name, value)
@@ -218,11 +250,13 @@ def compare(group: Group, scope_root, decisions: dict[str, str]) -> None:
         membership = group.memberships.get(code)
         if membership is None:
             group.joins[code] = group.attributes(code)
-            source = min((e for _v, e in attributes.values()), key=lambda e: e.report.row, default=None)
+            source = min((group.source(f"{code}.{name}") for name in attributes), key=lambda e: e.report.row,
+                         default=None)
             _entry_for_category(group, code, source).report.status = "update"
             continue
         detail = membership.detail
-        for name, (value, entry) in attributes.items():
+        for name, value in attributes.items():
+            entry = group.source(f"{code}.{name}")
             current = getattr(detail, f"{name}_id", None) if detail is not None and hasattr(detail, f"{name}_id") \
                 else getattr(detail, name, None) if detail is not None else None
             if comparable(current) == comparable(value):
@@ -247,7 +281,7 @@ def _entry_for_category(group: Group, code: str, source: Entry | None) -> Entry:
 def shown_id(group: Group) -> str:
     from tongzhan.core import identity
 
-    number = group.person.get("id_number", ("", None))[0]
+    number = group.person.get("id_number", "")
     return identity.mask_id_number(str(number)) if number else ""
 
 
@@ -259,8 +293,8 @@ def _conflict(group: Group, entry: Entry, name: str, label: str, decisions: dict
               incoming: str, apply) -> None:
     key = conflict_key(entry, name)
     taken = decisions.get(key) == "take"
-    entry.report.conflicts.append({"key": key, "column": str(label), "current": current, "incoming": incoming,
-                                   "decision": "take" if taken else "keep"})
+    entry.report.conflict({"key": key, "column": str(label), "current": current, "incoming": incoming,
+                           "decision": "take" if taken else "keep"})
     if taken:
         apply()
         entry.report.status = "update"
@@ -340,8 +374,7 @@ def assign_statuses(groups: list[Group]) -> None:
                 if index == 0:
                     entry.report.status = "create"
                 else:
-                    contributed = any(src is entry for _v, src in group.person.values()) or any(
-                        src is entry for attrs in group.categories.values() for _v, src in attrs.values()) or any(
+                    contributed = any(src is entry for src in (group.sources or {}).values()) or any(
                         code not in group.entries[0].categories for code in entry.categories)
                     entry.report.status = "update" if contributed else "unchanged"
             elif entry.report.status != "update":

@@ -9,7 +9,7 @@ F5), and the warnings derived from the row (a birth date that contradicts the ID
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -27,23 +27,32 @@ from .layout import SheetLayout, column_by_key
 HIDDEN = "（已隐去）"
 
 
+NOTHING: tuple = ()  # a row's problems, warnings and conflicts until it has one (100,000 rows, few lists)
+
+
 @dataclass(slots=True)
 class RowReport:
-    """What the report says about one data row. `row` is the row number the sheet shows."""
+    """What the report says about one data row. `row` is the row number the sheet shows.
+
+    `problems`, `warnings` and `conflicts` are sequences of dicts, empty tuples until the first one is
+    added through `problem`, `warn` or `conflict`."""
 
     sheet: str
     row: int
     status: str = ""
     label: str = ""
-    problems: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    conflicts: list[dict] = field(default_factory=list)
+    problems: list[dict] | tuple = NOTHING
+    warnings: list[dict] | tuple = NOTHING
+    conflicts: list[dict] | tuple = NOTHING
 
     def problem(self, column: str, value: str, message) -> None:
-        self.problems.append({"column": str(column), "value": value, "message": str(message)})
+        self.problems = [*self.problems, {"column": str(column), "value": value, "message": str(message)}]
 
     def warn(self, column: str, value: str, message) -> None:
-        self.warnings.append({"column": str(column), "value": value, "message": str(message)})
+        self.warnings = [*self.warnings, {"column": str(column), "value": value, "message": str(message)}]
+
+    def conflict(self, item: dict) -> None:
+        self.conflicts = [*self.conflicts, item]
 
     def as_json(self) -> dict:
         return {"sheet": self.sheet, "row": self.row, "status": self.status, "problems": self.problems,
@@ -81,6 +90,11 @@ def shown(column: Column | None, text: str) -> str:
 
 
 _SEPARATORS = re.compile(r"[；;]")
+_BY_TEXT = {"region", "code", "category", "sex", "choice", "bool", "id_kind", "date", "year"}
+_MISSING = object()
+# (column key, person field), the field names made once: a dict per row keyed by fresh strings from
+# Column.field would hold 100,000 copies of each.
+_PERSON_FIELDS = [(c.key, c.field) for c in PERSON_COLUMNS]
 _MASKED = re.compile(r"[0-9A-Za-z]{0,8}\*{2,}[0-9A-Za-z]{0,8}")
 
 
@@ -138,6 +152,11 @@ class RowParser:
         self.displaced = [(c, person_fields_filled_by(c)) for _i, c in self.columns if person_fields_filled_by(c)]
         self.person_by_header = {normalize_header(c.header): c.field for c in PERSON_COLUMNS}
         self.detail_fallback = {}  # category → [(detail column, person field it may take its value from)]
+        # Column key → {cell text: parsed value} for the kinds whose value depends on the text alone (and
+        # the file's context): a village, a code, a date written 100,000 times is parsed once. Only values
+        # are remembered; a refused value is parsed (and reported) again on every row.
+        self.parsed = {column.key: {} for _i, column in self.columns
+                       if column.kind.split(":", 1)[0] in _BY_TEXT and column.key != "category"}
 
     def header(self, key: str, fallback: Column | None = None) -> str:
         if key in self.header_of:
@@ -158,7 +177,12 @@ class RowParser:
                     value = [self.normalize.parse_cell(column, _text_cell(part), self.context, row=values)
                              for part in _SEPARATORS.split(cell.text) if part.strip()]
                 else:
-                    value = self.normalize.parse_cell(column, cell, self.context, row=values)
+                    cache = self.parsed.get(column.key) if cell.kind == "text" else None
+                    value = _MISSING if cache is None else cache.get(cell.text, _MISSING)
+                    if value is _MISSING:
+                        value = self.normalize.parse_cell(column, cell, self.context, row=values)
+                        if cache is not None:
+                            cache[cell.text] = value
             except self.normalize.ValueProblem as exc:
                 if exc.code == "required" and column.key == "person.region" and self.target_region is not None:
                     continue  # the whole file was given one village
@@ -167,7 +191,7 @@ class RowParser:
             if not _is_empty(value):
                 values[column.key] = value
         report.label = str(values.get("person.name", ""))[:64]
-        person = {c.field: values[c.key] for c in PERSON_COLUMNS if c.key in values}
+        person = {name: values[key] for key, name in _PERSON_FIELDS if key in values}
         self._fill_displaced(values, person)
         if "region" not in person and self.target_region is not None:
             person["region"] = self.target_region
@@ -227,16 +251,16 @@ class RowParser:
         for category in dict.fromkeys(codes):
             if category not in self.detail_fallback:
                 self.detail_fallback[category] = [
-                    (column, self.person_by_header.get(normalize_header(column.header), ""))
+                    (column, column.field, self.person_by_header.get(normalize_header(column.header), ""))
                     for column in detail_columns(category)]
             attributes = {}
-            for column, fallback in self.detail_fallback[category]:
+            for column, name, fallback in self.detail_fallback[category]:
                 value = values.get(column.key)
                 if value is None and column.key not in self.mapped:
                     # A 类别-column sheet writes 工作单位 once: it fills the category's 工作单位 too.
                     value = person.get(fallback)
                 if not _is_empty(value):
-                    attributes[column.field] = value
+                    attributes[name] = value
             categories[category] = attributes
         return categories
 

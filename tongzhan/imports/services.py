@@ -28,7 +28,7 @@ from tongzhan.people.models import HistoryEntry
 
 from . import layout as layouts_mod
 from .models import HeaderMapping, ImportBatch, ImportChange, ImportRow
-from .pipeline import Options, build_plan, commit_plan, township_of
+from .pipeline import Options, build_plan, commit_plan, quiet_gc, township_of
 
 STALE_SECONDS = 120
 ABANDONED_SECONDS = 24 * 60 * 60
@@ -240,17 +240,13 @@ def mark_failed(*, batch: ImportBatch, message: str) -> None:
 
 
 def _save_rows(batch: ImportBatch, result) -> None:
+    """The report rows, written a chunk at a time (people.services.bulk.RowWriter), never all as objects."""
+    from tongzhan.people.services.bulk import RowWriter
+
     ImportRow.objects.filter(batch=batch).delete()
-    rows = (ImportRow(batch=batch, sheet=r.sheet[:64], row=r.row, status=r.status, label=r.label,
-                      problems=r.problems, warnings=r.warnings, conflicts=r.conflicts) for r in result.reports)
-    batch_rows = []
-    for row in rows:
-        batch_rows.append(row)
-        if len(batch_rows) >= 1000:
-            ImportRow.objects.bulk_create(batch_rows)
-            batch_rows = []
-    if batch_rows:
-        ImportRow.objects.bulk_create(batch_rows)
+    RowWriter(ImportRow, with_pk=False).values(
+        {"batch_id": batch.pk, "sheet": r.sheet[:64], "row": r.row, "status": r.status, "label": r.label,
+         "problems": r.problems, "warnings": r.warnings, "conflicts": r.conflicts} for r in result.reports)
 
 
 def _set_counts(batch: ImportBatch, counts: dict) -> list[str]:
@@ -265,8 +261,9 @@ def run_check(*, actor, batch: ImportBatch) -> ImportBatch:
     mark_running(batch=batch, status=ImportBatch.Status.CHECKING, pid=os.getpid())
     try:
         workbook = open_upload(load_upload(batch), batch.file_name)
-        result = build_plan(workbook, sheet_layouts(batch), batch.mapping, options_for(batch, actor),
-                            progress=lambda phase, done, total: write_progress(batch, phase, done, total))
+        with quiet_gc():
+            result = build_plan(workbook, sheet_layouts(batch), batch.mapping, options_for(batch, actor),
+                                progress=lambda phase, done, total: write_progress(batch, phase, done, total))
         with transaction.atomic():
             _save_rows(batch, result)
             fields = _set_counts(batch, result.counts)
@@ -301,16 +298,17 @@ def commit_loaded(*, actor, batch: ImportBatch, workbook, options: Options):
     """Plan again against the registry as it is now and write every accepted row in ONE transaction,
     with the batch's counts, undo records, report rows and one audit row (E1: counts and hash only).
     Returns the plan (its reports are the command's JSON report)."""
+    from tongzhan.people.services.bulk import RowWriter
+
     require_import(actor)
     label = _("表格导入（批次 %(id)s）") % {"id": batch.pk}
     progress = lambda phase, done, total: write_progress(batch, phase, done, total)  # noqa: E731
-    with transaction.atomic():
+    with quiet_gc(), transaction.atomic():
         result = build_plan(workbook, sheet_layouts(batch), batch.mapping, options, progress=progress)
         changes = commit_plan(result, actor=actor, label=label, progress=progress)
-        for start in range(0, len(changes), 1000):
-            ImportChange.objects.bulk_create(
-                [ImportChange(batch=batch, person_id=c["person_id"], kind=c["kind"], before=c["before"])
-                 for c in changes[start:start + 1000]])
+        RowWriter(ImportChange, with_pk=False).values(
+            {"batch_id": batch.pk, "person_id": person_id, "kind": kind, "before": before}
+            for kind, person_id, before in changes)
         _save_rows(batch, result)
         fields = _set_counts(batch, result.counts)
         batch.status = ImportBatch.Status.DONE

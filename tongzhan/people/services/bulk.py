@@ -14,7 +14,8 @@ import datetime
 import functools
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -120,6 +121,33 @@ def _snapshot(person: Person) -> dict:
     return values
 
 
+@functools.lru_cache(maxsize=64)
+def _detail_labels(model, language: str) -> tuple:
+    from .categories import HIDDEN_FIELDS
+
+    fields = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name in HIDDEN_FIELDS:
+            continue
+        choices = {value: str(label) for value, label in field.flatchoices} if field.choices else None
+        fields.append((field.name, str(field.verbose_name), choices))
+    return tuple(fields), str(_("是")), str(_("否"))
+
+
+def _detail_display(detail) -> dict:
+    """What `categories._display` returns, with the labels looked up once per model instead of per row."""
+    fields, yes, no = _detail_labels(type(detail), translation.get_language() or "")
+    values = {}
+    for name, label, choices in fields:
+        value = getattr(detail, name)
+        if choices is not None:
+            value = choices.get(value, value)
+        elif isinstance(value, bool):
+            value = yes if value else no
+        values[label] = "" if value is None else str(value)
+    return values
+
+
 def _syllables(person: Person) -> list[str]:
     """The name's pinyin syllables, read back from `name_sort` ("syllables… name", as generate_people
     does) instead of computing the pinyin a second time; a name_sort cut at 160 characters is recomputed."""
@@ -129,6 +157,25 @@ def _syllables(person: Person) -> list[str]:
     if len(sort) < 160 and sort.endswith(" " + name):
         return sort[: -len(name) - 1].split(" ")
     return names.name_pinyin(name)
+
+
+class _BlankPerson:
+    """`Person(created_by=user)` many times over: the defaults Model.__init__ sets, computed once and
+    copied; a field whose default is callable (the row's `uid`, which binds its ciphertexts) gets a fresh
+    one per person, as __init__ would give it."""
+
+    def __init__(self, user):
+        template = Person(created_by=user)
+        self.values = {k: v for k, v in template.__dict__.items() if k != "_state"}
+        self.fresh = [f for f in Person._meta.concrete_fields if f.has_default() and callable(f.default)]
+
+    def new(self) -> Person:
+        person = Person.__new__(Person)
+        person.__dict__.update(self.values)
+        person._state = ModelState()
+        for field in self.fresh:
+            setattr(person, field.attname, field.get_default())
+        return person
 
 
 FOREIGN_KEYS = ["region", "political_affiliation", "education", "id_country", "created_by", "last_verified_by"]
@@ -156,11 +203,12 @@ def import_create_people(*, actor, items: list[tuple[PersonInput, list[tuple[Cat
                   else actor.get_username())
     allowed = set()
     people = []
+    blank = _BlankPerson(user)
     for data, _joins in items:
         if data.region.pk not in allowed:
             require(actor, "people.person", "change", data.region)
             allowed.add(data.region.pk)
-        person = Person(created_by=user)
+        person = blank.new()
         _apply(person, data)
         person.full_clean(exclude=[*FOREIGN_KEYS, "id_number_bidx", "name_sort"], validate_unique=False,
                           validate_constraints=False)
@@ -172,43 +220,55 @@ def import_create_people(*, actor, items: list[tuple[PersonInput, list[tuple[Cat
         existing = Person.objects.filter(id_number_bidx__in=numbers[start:start + BULK_SIZE]).first()
         if existing is not None:
             raise DuplicateIdentity(existing)
-    Person.objects.bulk_create(people, batch_size=BULK_SIZE)
+    for person, pk in zip(people, allocate_ids(Person, len(people)), strict=True):
+        person.pk = pk
+    RowWriter(Person).objects(people)
+    # Every membership the import creates has the same values but for its person (excluded, as in the
+    # single path the person is the one just validated): active, since today, no end. They are validated
+    # once per category and written as values; each category's attributes are validated row by row.
     today = timezone.localdate()
-    memberships, pending = [], []
+    pending, checked = [], set()
     for person, (_data, joins) in zip(people, items, strict=True):
         for category, attributes in joins:
-            membership = CategoryMembership(person=person, category=category, since=today)
-            membership.full_clean(exclude=["person", "category"], validate_unique=False, validate_constraints=False)
-            memberships.append(membership)
-            pending.append((membership, attributes))
-    CategoryMembership.objects.bulk_create(memberships, batch_size=BULK_SIZE)
+            if category.pk not in checked:
+                CategoryMembership(person=person, category=category, since=today).full_clean(
+                    exclude=["person", "category"], validate_unique=False, validate_constraints=False)
+                checked.add(category.pk)
+            pending.append((person, category, attributes))
+    membership_ids = allocate_ids(CategoryMembership, len(pending))
+    RowWriter(CategoryMembership).values(
+        {"id": pk, "person_id": person.pk, "category_id": category.pk, "since": today}
+        for pk, (person, category, _a) in zip(membership_ids, pending, strict=True))
     details: dict[type, list] = {}
     shown: dict[int, list] = {}
-    for membership, attributes in pending:
+    for pk, (person, category, attributes) in zip(membership_ids, pending, strict=True):
         # A new membership has no detail yet: build it here rather than look one up per row.
-        detail = DETAIL_MODELS[membership.category_id](membership=membership, **attributes)
+        detail = DETAIL_MODELS[category.pk](membership_id=pk, **attributes)
         detail.full_clean(exclude=["membership"])
         details.setdefault(type(detail), []).append(detail)
-        shown.setdefault(membership.person_id, []).append((membership.category, detail))
+        shown.setdefault(person.pk, []).append((category, detail))
     for model, rows in details.items():
-        model.objects.bulk_create(rows, batch_size=BULK_SIZE)
+        RowWriter(model).objects(rows)
     documents, entries = [], []
+    joined = str(_("加入"))
     for person, (data, joins) in zip(people, items, strict=True):
         tokens = search.document_tokens(
             person, region_ids=person.region.ancestor_ids(), category_orders=[c.sort_order for c, _a in joins],
             ethnicity=data.ethnicity.code if data.ethnicity else "", religion=data.religion.code if data.religion else "")
-        documents.append(PersonSearchDoc(pk=search.doc_key(person.pk, _syllables(person)), person=person,
-                                         tokens=" ".join(tokens)))
+        documents.append({"id": search.doc_key(person.pk, _syllables(person)), "person_id": person.pk,
+                          "tokens": " ".join(tokens)})
         changes = diff({}, _snapshot(person))
         for category, detail in shown.get(person.pk, []):
-            changes[category.short_name] = ["", str(_("加入"))]
-            for key, value in _display(detail).items():
+            changes[category.short_name] = ["", joined]
+            for key, value in _detail_display(detail).items():
                 if value:
                     changes[f"{category.short_name}·{key}"] = ["", value]
-        entries.append(HistoryEntry(person=person, actor=user, actor_name=actor_name, action="import", target=label,
-                                    changes=changes))
-    PersonSearchDoc.objects.bulk_create(documents, batch_size=BULK_SIZE)
-    HistoryEntry.objects.bulk_create(entries, batch_size=BULK_SIZE)
+        entries.append({"person_id": person.pk, "actor_id": user.pk if user else None, "actor_name": actor_name,
+                        "action": "import", "target": label, "changes": changes})
+    # In key order (the FTS5 rowid): measured about 15% less FTS5 work per chunk than in person order.
+    documents.sort(key=lambda document: document["id"])
+    RowWriter(PersonSearchDoc).values(documents)
+    RowWriter(HistoryEntry, with_pk=False).values(entries)
     return people
 
 
@@ -312,3 +372,135 @@ def undo_import(*, actor, created: list[Person], restored: list[tuple[Person, di
         index_person(current)
         history(person=current, actor=actor, action="undo", target=label, changes=changes)
     audit(actor=actor, event="import.undo", obj=audit_obj, detail=audit_detail)
+
+
+# --- Many rows at once without Django's per-row INSERT compilation --------------------------------------------
+
+_PLAIN_TYPES = {
+    models.CharField: (str,), models.TextField: (str,), models.BooleanField: (bool,),
+    models.IntegerField: (int,), models.PositiveIntegerField: (int,), models.PositiveSmallIntegerField: (int,),
+    models.SmallIntegerField: (int,), models.BigIntegerField: (int,), models.AutoField: (int,),
+    models.BigAutoField: (int,),
+}
+# Fields whose get_db_prep_save(None) is None (a JSONField's is not: it may write JSON null).
+_NONE_AS_NULL = (*_PLAIN_TYPES, models.BinaryField, models.DateField, models.DateTimeField, models.UUIDField)
+
+
+def _plain_types(field) -> tuple:
+    """The Python types whose value `field.get_db_prep_save` returns unchanged (checked by exact type, so a
+    subclass with its own conversion, a TextChoices member or a lazy string takes the field's own path)."""
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        return _PLAIN_TYPES.get(type(field.target_field), ())
+    return _PLAIN_TYPES.get(type(field), ())
+
+
+def _none_as_null(field) -> bool:
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        field = field.target_field
+    return type(field) in _NONE_AS_NULL
+
+
+class RowWriter:
+    """INSERTs of many rows of one model through `cursor.executemany`, one statement per table.
+
+    `bulk_create` compiles every row's SQL and placeholders anew through the query compiler: a third of
+    a 100,000-row import. This writes the very column values the model would: each field's `pre_save`
+    (auto_now / auto_now_add) and `get_db_prep_save` (JSON, dates, the SM4 ciphertexts' binary
+    adaptation), skipped only where that is the identity (a str for a CharField, an int for an integer
+    column, checked by exact type per value; None for a nullable column). Like `bulk_create`, no signals
+    and no `save()`. Primary keys are either given (pre-allocated with `allocate_ids`, or not auto) or
+    left to the database.
+    """
+
+    CHUNK = 2000
+
+    def __init__(self, model, *, with_pk: bool = True):
+        meta = model._meta
+        if meta.parents:
+            raise TypeError(f"{model.__name__}: multi-table inheritance is not supported")
+        self.model = model
+        self.fields = [f for f in meta.local_concrete_fields
+                       if with_pk or not (f.primary_key and isinstance(f, models.AutoField))]
+        quote = connection.ops.quote_name
+        # Identifiers from the model's own meta, quoted; values only as parameters.
+        self.sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in self.fields)}) "  # noqa: S608
+                    f"VALUES ({', '.join(['%s'] * len(self.fields))})")
+        self.plan = [(field, field.attname, type(field).pre_save is not models.Field.pre_save,
+                      _plain_types(field), _none_as_null(field)) for field in self.fields]
+
+    def _prepared(self, raw: list) -> tuple:
+        row = []
+        for (field, _name, _hooks, plain, none_as_null), value in zip(self.plan, raw, strict=True):
+            if value is None:
+                if not none_as_null:
+                    value = field.get_db_prep_save(value, connection)
+            elif type(value) not in plain:
+                value = field.get_db_prep_save(value, connection)
+            row.append(value)
+        return tuple(row)
+
+    def objects(self, objs) -> None:
+        """Insert model instances (as bulk_create would; their pk set beforehand unless the model's is auto)."""
+        rows = []
+        for obj in objs:
+            stored = obj.__dict__
+            rows.append(self._prepared([field.pre_save(obj, True) if hooks
+                                        else stored[name] if name in stored else getattr(obj, name)
+                                        for field, name, hooks, _plain, _null in self.plan]))
+            obj._state.adding, obj._state.db = False, connection.alias
+            if len(rows) >= self.CHUNK:
+                self._execute(rows)
+                rows = []
+        self._execute(rows)
+
+    def values(self, rows_of_values) -> None:
+        """Insert rows given as {attname: value}: a missing field takes what Model(...) would give it (its
+        default; "" for a text field without one; None), an auto_now(_add) field the time of this call."""
+        now = timezone.now()
+        fixed, factories = {}, {}
+        for field, name, _hooks, _plain, _null in self.plan:
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                fixed[name] = now
+            elif callable(field.default):
+                factories[name] = field.get_default
+            else:
+                fixed[name] = field.get_default()
+        rows = []
+        for given in rows_of_values:
+            rows.append(self._prepared([given[name] if name in given else fixed[name] if name in fixed
+                                        else factories[name]() for _f, name, _h, _p, _n in self.plan]))
+            if len(rows) >= self.CHUNK:
+                self._execute(rows)
+                rows = []
+        self._execute(rows)
+
+    def _execute(self, rows: list) -> None:
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.sql, rows)
+
+
+def allocate_ids(model, count: int) -> list[int]:
+    """`count` fresh primary keys for `model`, to insert rows with their ids known (for the rows that point
+    at them). PostgreSQL: from the identity column's sequence. SQLite: above both the table's largest id
+    and its AUTOINCREMENT counter — safe because the import's transaction holds SQLite's one write lock
+    from its start (transaction_mode IMMEDIATE); inserting them moves the counter past them."""
+    if count <= 0:
+        return []
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [table, column, count])
+            return sorted(row[0] for row in cursor.fetchall())
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(connection.vendor)
+        if not connection.in_atomic_block:
+            raise RuntimeError("allocate_ids must run inside the import's transaction")
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")  # noqa: S608 — the model's own names
+        highest = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        found = cursor.fetchone()
+        start = max(highest, found[0] if found else 0) + 1
+    return list(range(start, start + count))

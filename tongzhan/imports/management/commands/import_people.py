@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from tongzhan.imports import layout, services
         from tongzhan.imports.models import HeaderMapping, ImportBatch  # noqa: F401
-        from tongzhan.imports.pipeline import Options, build_plan, township_of
+        from tongzhan.imports.pipeline import Options, build_plan, quiet_gc, township_of
         from tongzhan.people.models import Category
         from tongzhan.regions.models import Region
 
@@ -86,7 +86,8 @@ class Command(BaseCommand):
         batch = None
         try:
             if options["dry_run"]:
-                result = build_plan(workbook, layouts, mapping, run)
+                with quiet_gc():
+                    result = build_plan(workbook, layouts, mapping, run)
             else:
                 batch = services.create_batch(actor=actor, data=data, filename=path.name, layouts=layouts,
                                               category=category, target_region=target, office=office,

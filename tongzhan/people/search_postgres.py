@@ -27,6 +27,8 @@ import time
 
 from django.db import connection
 
+from tongzhan.people.search import filter_token
+
 POSTINGS = "people_searchposting"
 STATS_SECONDS = 300
 # Costs in microseconds, measured at a million people (docs/benchmarks.md): a posting read in key order,
@@ -85,7 +87,7 @@ def choose(groups: list[list[str]], *, extra: bool, limit: int,
     def universe(group):
         """The documents a group is drawn from: its region's for a qualified group, else everyone."""
         home = group[0].rpartition("^")[2] if "^" in group[0] else ""
-        return min(everyone, max(stats["freq"].get(f"0r{home}", everyone), 1.0)) if home else everyone
+        return min(everyone, max(stats["freq"].get(filter_token("r", home), everyone), 1.0)) if home else everyone
 
     sizes = [size(group) for group in groups]
     driver = min(singles, key=lambda i: sizes[i])
@@ -130,7 +132,7 @@ def qualified(groups: list[list[str]], place: tuple | None) -> list[list[str]]:
         return groups
     out = []
     for group in groups:
-        if group == [f"0r{region}"] and region == home:
+        if group == [filter_token("r", region)] and region == home:
             continue
         out.append([f"{token}^{home}" for token in group] if qualifies(group) else group)
     return out

@@ -327,6 +327,28 @@ def test_damage_found_while_reading_rows_is_a_corrupt_refusal_after_the_good_row
     assert seen == list(range(1, 30))
 
 
+def test_opening_a_workbook_does_not_parse_a_sheet_that_has_no_dimension_element():
+    """openpyxl's read-only load parses such a sheet whole to size it; the reader opens without it, so
+    damage in the sheet is met only when its rows are read, after the good ones."""
+    import re
+    import zipfile
+
+    source = files.xlsx_with_broken_sheet_xml()
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    assert b"<dimension" in xml
+    undimensioned = files._rezip(source, replace={
+        "xl/worksheets/sheet1.xml": re.sub(rb"<dimension[^>]*/>", b"", xml)})
+    book = open_workbook(undimensioned, "名册.xlsx")
+    assert [sheet.name for sheet in book.sheets] == ["S"]
+    seen = []
+    with pytest.raises(SheetRefused) as info:
+        for number, _cells in book.sheets[0].rows():
+            seen.append(number)
+    assert info.value.code == "corrupt"
+    assert seen == list(range(1, 30))
+
+
 def test_an_undecodable_csv_is_refused():
     problem = refused(files.undecodable_csv(), "名册.csv")
     assert problem.code == "encoding" and "UTF-8" in str(problem)

@@ -22,12 +22,11 @@ the same keys; tests run every query both ways (tests/test_search_postgres.py).
 
 from __future__ import annotations
 
-import re
 import time
 
 from django.db import connection
 
-from tongzhan.people.search import filter_token
+from tongzhan.people.search import filter_token, qualified
 
 POSTINGS = "people_searchposting"
 STATS_SECONDS = 300
@@ -37,7 +36,6 @@ READ_US, PROBE_US, GIN_ENTRY_US, GIN_ROW_US = 0.15, 1.4, 0.02, 1.0
 MERGE_MAX = 3  # groups merged by joins at most; beyond, the plan space grows and the walk or GIN serve
 UNKNOWN_DENSITY = 0.5  # of a condition the statistics cannot see (birth-date ranges, verification dates)
 
-_CATEGORY = re.compile(r"0c[0-9]+$")
 _stats: dict = {"at": -STATS_SECONDS, "freq": {}, "rows": 0.0, "floor": 0.0}
 
 
@@ -108,34 +106,6 @@ def choose(groups: list[list[str]], *, extra: bool, limit: int,
         costs["merge"] = READ_US * sum(sizes)
     how = min(costs, key=costs.__getitem__)
     return (how, driver if how == "walk" else -1)
-
-
-def qualified(groups: list[list[str]], place: tuple | None) -> list[list[str]]:
-    """The groups as the posting table answers them in a township or village: qualified tokens.
-
-    Name tokens are read as "token^<village>" when the region condition lies in a village, else as
-    "token^<township>"; category tokens as "0c…^<village>" in a village. Every qualified posting lies in
-    that region, so when it is the condition's own region its token is implied and dropped; a narrower
-    condition (a villagers' group) stays. With nothing to qualify the groups are returned as they are.
-    """
-    if place is None:
-        return groups
-    region, township, village = place
-    home = village or township
-    if home is None:
-        return groups
-
-    def qualifies(group):
-        return all(not token.startswith("0") or (village and _CATEGORY.match(token)) for token in group)
-
-    if not any(qualifies(group) for group in groups):
-        return groups
-    out = []
-    for group in groups:
-        if group == [filter_token("r", region)] and region == home:
-            continue
-        out.append([f"{token}^{home}" for token in group] if qualifies(group) else group)
-    return out
 
 
 def matching_keys(groups: list[list[str]], tsquery: str, where: str, params: list, limit: int, *,

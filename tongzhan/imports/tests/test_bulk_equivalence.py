@@ -27,6 +27,7 @@ from tongzhan.people.models import (
     PersonSearchDoc,
 )
 from tongzhan.people.services import PersonInput, create_person, join_category
+from tongzhan.people.tests.search_world import check_index
 
 from .sheets import valid_id, xlsx
 
@@ -88,6 +89,7 @@ def test_the_import_writes_what_create_person_and_join_category_would_write(worl
             services.run_commit(actor=actor, batch=batch)
             batch.refresh_from_db()
             assert (batch.created, batch.rejected, batch.status) == (4, 0, "done")
+            check_index()  # the bulk writer fed the index itself (write_search_documents)
             imported = registry_state()
             people = {p.name: p for p in Person.objects.filter(name__in=NAMES)}
             histories = {name: list(HistoryEntry.objects.filter(person=p).values_list("action", "target", "changes"))

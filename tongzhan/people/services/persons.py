@@ -23,6 +23,9 @@ PLAIN_FIELDS = ["name", "sex", "birth_date", "id_kind", "id_country", "political
 SENSITIVE_LABEL = "（敏感信息，已加密）"
 
 
+ONE_DAY = datetime.timedelta(days=1)
+
+
 @dataclass
 class PersonInput:
     """What a form, an import row or a command supplies. Code-table values are model instances."""
@@ -98,7 +101,10 @@ def _apply(person: Person, data: PersonInput) -> None:
     person.encrypt("address", data.address.strip())
     person.encrypt("ethnicity", data.ethnicity.code if data.ethnicity else "")
     person.encrypt("religion", data.religion.code if data.religion else "")
-    if person.birth_date and person.birth_date > timezone.localdate():
+    # date.today() first: a C call, where timezone.localdate() converts zones (a bulk import runs this per
+    # person); it differs from the local date by at most a day, so only a date near today needs the latter.
+    if person.birth_date and person.birth_date >= datetime.date.today() - ONE_DAY and \
+            person.birth_date > timezone.localdate():
         raise ValidationError({"birth_date": [_("出生日期不能晚于今天")]})
 
 
@@ -218,10 +224,14 @@ def reindex_region(region) -> None:
         try:
             index_person(person)
         except IntegrityAlarm:
-            # A tampered record must not block a move: rewrite only its region tokens.
+            # A tampered record must not block a move: rewrite only its region tokens (and, where the
+            # document carries them, its village-qualified category tokens).
             doc = PersonSearchDoc.objects.filter(person=person).first()
             if doc is not None:
-                kept = [t for t in doc.tokens.split() if not t.startswith(search.filter_token("r", ""))]
-                regions = [search.filter_token("r", rid) for rid in person.region.ancestor_ids()]
-                doc.tokens = " ".join(sorted({*kept, *regions}))
+                region_ids = person.region.ancestor_ids()
+                kept = {t for t in doc.tokens.split() if not t.startswith(search.filter_token("r", "")) and "^" not in t}
+                kept.update(search.filter_token("r", rid) for rid in region_ids)
+                if search.qualified_in_document():
+                    kept |= search.place_tokens(kept, region_ids)
+                doc.tokens = " ".join(sorted(kept))
                 doc.save(update_fields=["tokens"])

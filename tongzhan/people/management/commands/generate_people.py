@@ -39,9 +39,9 @@ from tongzhan.people.models import (
     Education,
     HistoryEntry,
     Person,
-    PersonSearchDoc,
     PoliticalAffiliation,
 )
+from tongzhan.people.services.bulk import write_search_documents
 from tongzhan.people.services.persons import PLAIN_FIELDS, SENSITIVE_LABEL
 from tongzhan.regions.models import Region
 
@@ -478,12 +478,9 @@ def write_batch(plans: list[Plan]) -> None:
     for code, objects in rows.items():
         DETAIL_MODELS[code].objects.bulk_create(objects)
     key = search.doc_key
-    PersonSearchDoc.objects.bulk_create(
-        [
-            PersonSearchDoc(id=key(p.person.pk, p.syllables), person_id=p.person.pk, tokens=p.tokens)
-            for p in plans
-        ]
-    )
+    write_search_documents(sorted(
+        ({"id": key(p.person.pk, p.syllables), "person_id": p.person.pk, "tokens": p.tokens} for p in plans),
+        key=lambda document: document["id"]))
     common = {"actor_name": SYSTEM.get_username(), "action": "create", "target": str(_("基本信息"))}
     HistoryEntry.objects.bulk_create(
         [HistoryEntry(person_id=p.person.pk, changes=p.changes, **common) for p in plans]

@@ -8,8 +8,10 @@ times at least --queries varied queries of each kind against:
   * the project's search page            /people/?q=…
   * the Django admin's changelist search /admin/people/person/?q=…   (search_fields on the name columns)
   * the floor: a bare view rendering the same page with 50 people fetched by primary key, no query.
-All three run in the same process, on the same data, in the same run. Prints p50/p95 per kind and, as
-its last line, one JSON object. SQLite by default; set DATABASE_URL for PostgreSQL (the data then lives
+All three run in the same process, on the same data, in the same run, side by side: each query goes to
+the page and the admin, and a floor page is drawn, before the next. The queries are a seeded sample of
+the township's people (--seed), so runs are comparable; the SQLite file is read once before timing.
+Prints p50/p95 per kind and, as its last line, one JSON object. SQLite by default; set DATABASE_URL for PostgreSQL (the data then lives
 in that database).
 """
 
@@ -86,9 +88,12 @@ def build_queries(n: int, rng: random.Random, township) -> dict[str, list[tuple[
     from tongzhan.core import names
     from tongzhan.people.models import Category, Person
 
-    ids = list(Person.objects.filter(region__path__startswith=township.path).order_by("?")
-               .values_list("pk", flat=True)[: n * 4])
-    sample = list(Person.objects.filter(pk__in=ids).select_related("region"))
+    # A seeded sample of the township's people: the same registry and seed give the same queries, so two
+    # runs (and two versions of the code) are measured on the same work.
+    everyone = list(Person.objects.filter(region__path__startswith=township.path).order_by("pk")
+                    .values_list("pk", flat=True))
+    ids = rng.sample(everyone, min(n * 4, len(everyone)))
+    sample = sorted(Person.objects.filter(pk__in=ids).select_related("region"), key=lambda p: p.pk)
     rng.shuffle(sample)
     pick = sample[:n]
     villages = [p.region for p in sample]
@@ -115,6 +120,25 @@ def build_queries(n: int, rng: random.Random, township) -> dict[str, list[tuple[
              # the same filters through the admin's own list filters (PersonAdmin.list_filter)
              f"q={name[0]}&memberships__category__code__exact={category}&region__id__exact={village.pk}"))
     return {kind: [q if isinstance(q, tuple) else (q, q) for q in qs] for kind, qs in kinds.items()}
+
+
+def warm_os_cache() -> str:
+    """Read the SQLite file once, so every target is timed with it in the OS page cache, as a server that
+    has been running has it. Without this the first queries of a run paid for whatever the machine did
+    before (an import benchmark, a migration), and two runs of the same code differed by half. The same
+    read serves the admin, the floor and the search page. PostgreSQL's files are not pre-read here."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return "not pre-read (PostgreSQL)"
+    path = connection.settings_dict["NAME"]
+    size = 0
+    for suffix in ("", "-wal"):
+        if os.path.exists(f"{path}{suffix}"):
+            with open(f"{path}{suffix}", "rb") as handle:
+                while block := handle.read(8 << 20):
+                    size += len(block)
+    return f"read once before timing ({size / 2**30:.1f} GiB)"
 
 
 def pass_second_factor(client, user) -> None:
@@ -166,6 +190,7 @@ def main() -> None:
         "role": Role.TOWNSHIP_STAFF, "region": township, "is_staff": True, "is_superuser": True})
     rng = random.Random(args.seed)
     queries = build_queries(args.queries, rng, township)
+    cache = warm_os_cache()
     settings.ALLOWED_HOSTS.append("testserver")
     with override_settings(ROOT_URLCONF=floor_urlconf(), DEBUG=False):
         client = Client()
@@ -175,18 +200,22 @@ def main() -> None:
             timed(client, f"/people/?{q}")
             timed(client, f"/admin/people/person/?{admin_q}")
             timed(client, "/bench/floor/")
-        ours, admin = {}, {}
-        for kind, qs in queries.items():
-            ours[kind] = [timed(client, f"/people/?{q}") for q, _ in qs]
-            admin[kind] = [timed(client, f"/admin/people/person/?{admin_q}") for _, admin_q in qs]
         from tongzhan.people.models import Person
 
         top = Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
-        floor = [timed(client, f"/bench/floor/?start={rng.randrange(1, max(top - 50, 2))}")
-                 for _ in range(args.queries)]
+        # Each query is sent to the search page, then to the admin, then a floor page is drawn, one after
+        # the other: this machine's speed drifts by up to half within a run (a shared virtual machine), and
+        # timing the three targets side by side keeps a slow stretch from landing on one of them only.
+        ours, admin, floor = {}, {}, []
+        for kind, qs in queries.items():
+            ours[kind], admin[kind] = [], []
+            for q, admin_q in qs:
+                ours[kind].append(timed(client, f"/people/?{q}"))
+                admin[kind].append(timed(client, f"/admin/people/person/?{admin_q}"))
+                floor.append(timed(client, f"/bench/floor/?start={rng.randrange(1, max(top - 50, 2))}"))
 
     print(f"database: {connection.vendor}, people: {people}, machine: {platform.machine()} "
-          f"{os.cpu_count()} cores, python {platform.python_version()}")
+          f"{os.cpu_count()} cores, python {platform.python_version()}; database file {cache}")
     print(f"{'kind':24} {'p50 ms':>8} {'p95 ms':>8} {'admin p50':>10} {'admin p95':>10} {'admin/ours':>10}")
     ratios = {}
     for kind in queries:

@@ -17,6 +17,8 @@ Wall time is measured around each child; peak memory is the child's own peak res
 (ru_maxrss from os.wait4, so each figure is one process's peak, not a sum; the screen path's is the
 largest of its three).
 
+The read (a) runs twice, before and right after (b2), and the ratio is taken to the faster of the two
+(this machine's speed drifts within minutes; the faster read is the stricter baseline).
 The targets of issue #4 apply to (b2), the single command: its wall time ≤ 4× the read's and its peak
 RSS ≤ 500 MB — that one process is the import an administrator waits for. The dry run before it is an
 optional look and the screen path is two worker runs separated by a person's decisions, so they are
@@ -168,6 +170,11 @@ def main() -> None:
     dry = run_child([*command, "--dry-run", "--report", str(DATA / "dry-run.json")])
     print("(b2) import_people (the import: read, plan and commit in one process) …", file=sys.stderr)
     commit = run_child(command)
+    # The read again, right after: this machine's speed drifts within minutes, and the read and the import
+    # are timed apart. The ratio is taken to the faster of the two reads, the stricter choice.
+    print("(a) reading with openpyxl alone, again …", file=sys.stderr)
+    reads = [read, run_child([sys.executable, "-c", READ_SCRIPT, str(sheet)])]
+    read = min(reads, key=lambda r: r["seconds"])
     report = json.loads((DATA / "dry-run.json").read_text(encoding="utf-8"))
 
     print("(s) the screen path on a fresh copy: upload, run_import check, run_import commit …", file=sys.stderr)
@@ -194,7 +201,8 @@ def main() -> None:
     command_ratio = commit["seconds"] / read["seconds"]
     result = {
         "rows": args.rows, "file_mb": round(size_mb, 1), "cells_read": int(read["out"].splitlines()[-1]),
-        "read_s": round(read["seconds"], 2), "read_peak_mb": round(read["peak_mb"], 1),
+        "read_s": round(read["seconds"], 2), "read_runs_s": [round(r["seconds"], 2) for r in reads],
+        "read_peak_mb": round(read["peak_mb"], 1),
         "command_s": round(commit["seconds"], 2), "command_peak_mb": round(commit["peak_mb"], 1),
         "command_time_ratio": round(command_ratio, 2),
         "meets_target": command_ratio <= 4 and commit["peak_mb"] <= 500,
@@ -213,7 +221,9 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-    print(f"read (openpyxl alone):            {read['seconds']:.1f} s, peak {read['peak_mb']:.0f} MB")
+    both = " and ".join(f"{r['seconds']:.1f}" for r in reads)
+    print(f"read (openpyxl alone):            {read['seconds']:.1f} s (the faster of {both} s), "
+          f"peak {read['peak_mb']:.0f} MB")
     print(f"import_people (THE IMPORT):       {commit['seconds']:.1f} s, peak {commit['peak_mb']:.0f} MB "
           f"→ {command_ratio:.2f}× the read (target ≤ 4×), peak target ≤ 500 MB: "
           f"{'met' if result['meets_target'] else 'NOT met'}")

@@ -9,7 +9,7 @@
 2. `people_fts_deferred`: while it holds a row the insert trigger does nothing. The bulk writer
    (people.services.bulk.write_search_documents) inserts a row, writes many documents, feeds FTS5 the
    same rows with one executemany and deletes the row, all in one savepoint: FTS5 fed by a trigger, one
-   document per nested statement, does three to five times the work (docs/benchmarks.md).
+   document per nested statement, does three to four times the work in isolation (docs/benchmarks.md).
 """
 
 import re

@@ -508,7 +508,7 @@ def write_search_documents(documents: list[dict]) -> None:
 
     On SQLite the FTS5 insert trigger is paused (a row in people_fts_deferred, migration 0006) and FTS5
     gets each chunk's rows in one executemany: fed by the trigger, one document per nested statement, it
-    does three to five times the work. One savepoint holds pause, documents, index and resume, so a
+    does three to four times the work (measured in isolation). One savepoint holds pause, documents, index and resume, so a
     failure leaves neither documents nor a paused trigger behind.
 
     On PostgreSQL each chunk is one INSERT from arrays: the posting table's triggers run once per

@@ -34,3 +34,24 @@ def test_a_result_row_is_written_exactly_as_the_template_wrote_it(row):
     expected = engines["django"].from_string(TEMPLATE).render({"p": row})
     assert str(row.tr()) == expected
     assert "<img" not in str(row.tr())
+
+
+@pytest.mark.django_db
+def test_rows_by_id_are_the_listing_rows_of_the_people_the_scope_lets_the_user_read(world):
+    from tongzhan.core.actors import SYSTEM
+    from tongzhan.people.models import Person
+    from tongzhan.people.selectors import listing_rows, people_visible_to, rows_for_ids
+    from tongzhan.people.services import verify_person
+
+    verify_person(actor=SYSTEM, person=world.person_a1)  # a date in one row, "—" in the others
+    everyone = list(Person.objects.values_list("pk", flat=True))
+    for user, expected in ((world.township_staff, {"A1", "A2"}), (world.liaison, {"A1"}),
+                           (world.township_b_staff, {"B1"}), (world.district_staff, {"A1", "A2", "B1"}),
+                           (world.system_admin, set()),  # an administrator reads no personal data
+                           (world.township_staff, {"A1", "A2"})):  # again: the cached statement is the scope's
+        rows = rows_for_ids(user, everyone)
+        assert {row.pk for row in rows} == {world.people[key].pk for key in expected}
+        listed = {row.pk: row for row in listing_rows(people_visible_to(user))}
+        assert {row.pk: row for row in rows} == listed
+    assert listed[world.person_a1.pk].last_verified_on != "—" and listed[world.person_a1.pk].categories
+    assert rows_for_ids(world.township_staff, []) == []

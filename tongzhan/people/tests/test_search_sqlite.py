@@ -1,7 +1,7 @@
 """SQLite's FTS5 index: it holds exactly what the documents say after every kind of change, documents in
 a village carry their category tokens qualified by it, a query in a village reads those and
-finds what the documents say, the bulk writer pauses the insert trigger and always leaves it live, and
-migration 0006 brings old documents to this form and back. Skipped on PostgreSQL (test_search_postgres).
+finds what the documents say, the bulk writer drops the insert trigger and always puts it back, and
+migrations 0006 and 0007 bring old databases to this form and back. Skipped on PostgreSQL (test_search_postgres).
 """
 
 import importlib
@@ -29,10 +29,21 @@ def tokens_of(person) -> set[str]:
     return set(PersonSearchDoc.objects.get(person=person).tokens.split(" "))
 
 
-def deferred_rows() -> int:
+def insert_trigger() -> str | None:
+    """The FTS5 insert trigger's SQL as SQLite stores it, or None when there is none."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM people_fts_deferred")
-        return cursor.fetchone()[0]
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'people_psd_ai'")
+        found = cursor.fetchone()
+    return found[0] if found else None
+
+
+def has_table(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [name])
+        return cursor.fetchone()[0] == 1
+
+
+PLAIN_TRIGGER = importlib.import_module("tongzhan.people.migrations.0007_plain_insert_trigger").PLAIN
 
 
 def test_the_integrity_check_notices_a_document_missing_from_the_index(world, crowd):
@@ -101,7 +112,7 @@ def test_the_bulk_writer_indexes_its_documents_and_leaves_the_trigger_live(world
                  for d in PersonSearchDoc.objects.filter(person__in=crowd[:6])]
     PersonSearchDoc.objects.filter(pk__in=[d["id"] for d in documents]).delete()
     write_search_documents(documents)
-    assert deferred_rows() == 0
+    assert insert_trigger() == PLAIN_TRIGGER
     check_fts_index()
     later = add_person("张后来", world.village_a1)  # indexed by the trigger again
     check_fts_index()
@@ -117,7 +128,7 @@ def test_a_failing_bulk_write_leaves_no_documents_and_the_trigger_live(world, cr
     clash = [{"id": doc.pk + 1_000_000_000, "person_id": crowd[0].pk, "tokens": "张"}]  # one document per person
     with pytest.raises(IntegrityError), transaction.atomic():
         write_search_documents(clash)
-    assert deferred_rows() == 0
+    assert insert_trigger() == PLAIN_TRIGGER
     assert not PersonSearchDoc.objects.filter(pk=clash[0]["id"]).exists()
     add_person("张后来", world.village_a1)
     check_fts_index()
@@ -125,9 +136,11 @@ def test_a_failing_bulk_write_leaves_no_documents_and_the_trigger_live(world, cr
 
 def test_migration_0006_gives_old_documents_their_qualified_tokens_and_takes_them_back(world, crowd):
     migration = importlib.import_module("tongzhan.people.migrations.0006_village_tokens")
+    later = importlib.import_module("tongzhan.people.migrations.0007_plain_insert_trigger")
     editor = types.SimpleNamespace(connection=connection)
     now = {d.pk: d.tokens for d in PersonSearchDoc.objects.all()}
     assert any("^" in tokens for tokens in now.values())
+    later.backwards(apps, editor)
 
     migration.backwards(apps, editor)
     old = {d.pk: d.tokens for d in PersonSearchDoc.objects.all()}
@@ -136,7 +149,22 @@ def test_migration_0006_gives_old_documents_their_qualified_tokens_and_takes_the
 
     migration.forwards(apps, editor)
     assert {d.pk: d.tokens for d in PersonSearchDoc.objects.all()} == now
-    assert deferred_rows() == 0
     check_fts_index()
+    add_person("张后来", world.village_a1)
+    check_fts_index()
+    later.forwards(apps, editor)
+    assert insert_trigger() == PLAIN_TRIGGER
+
+
+def test_migration_0007_puts_back_the_plain_insert_trigger_and_drops_the_pause_switch(world, crowd):
+    migration = importlib.import_module("tongzhan.people.migrations.0007_plain_insert_trigger")
+    editor = types.SimpleNamespace(connection=connection)
+    assert insert_trigger() == PLAIN_TRIGGER and not has_table("people_fts_deferred")
+    migration.backwards(apps, editor)
+    assert insert_trigger() == migration.PAUSABLE and has_table("people_fts_deferred")
+    add_person("张中间", world.village_a1)  # the 0006 trigger indexes while its switch is off
+    check_fts_index()
+    migration.forwards(apps, editor)
+    assert insert_trigger() == PLAIN_TRIGGER and not has_table("people_fts_deferred")
     add_person("张后来", world.village_a1)
     check_fts_index()

@@ -23,6 +23,7 @@ PROVINCE_CODES = frozenset(str(n) for low, high in _PROVINCE_RANGES for n in ran
 PERMIT_PREFIXES = {"810000": "hk_permit", "820000": "macau_permit", "830000": "taiwan_permit"}
 
 _DIGITS = "0123456789"
+_LAST = frozenset(_DIGITS + "X")
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _STRIP_ID = str.maketrans("", "", _DASHES + _INVISIBLE)
@@ -72,6 +73,8 @@ def _clean(raw, table) -> str:
 
 
 def normalize_id_number(raw) -> str:
+    if type(raw) is str and len(raw) == 18 and raw.isascii() and raw[:17].isdigit() and raw[17] in _LAST:
+        return raw  # already what the steps below would make of it: NFKC, stripping and upper() change nothing
     if isinstance(raw, float):
         raise IdentityError(
             "precision", _("身份证号码被存成了数字，已丢失精度，无法还原；请以文本格式重新录入")
@@ -95,7 +98,12 @@ def normalize_id_number(raw) -> str:
 def check_digit(first17: str) -> str:
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise IdentityError("length", _("计算校验位需要 17 位数字，实际为「{value}」"), value=first17)
-    return CHECK_CHARS[sum(map(operator.mul, map(int, first17), WEIGHTS)) % 11]  # 17 digits checked above
+    return _check_char(first17)
+
+
+def _check_char(first17: str) -> str:
+    """The GB 11643 check character of 17 ASCII digits (the caller has checked them)."""
+    return CHECK_CHARS[sum(map(operator.mul, map(int, first17), WEIGHTS)) % 11]
 
 
 def upgrade_15_to_18(id15: str) -> str:
@@ -128,7 +136,7 @@ def parse_id_number(raw, *, today: datetime.date | None = None) -> ParsedId:
     if birth < EARLIEST_BIRTH_DATE:
         message = _("出生日期 {date} 早于 {earliest}，不可能")
         raise IdentityError("date", message, date=birth.isoformat(), earliest=EARLIEST_BIRTH_DATE.isoformat())
-    expected = check_digit(s[:17])
+    expected = _check_char(s[:17])  # normalize_id_number and the 15-digit upgrade leave 17 digits here
     if s[17] != expected:
         message = _("校验位不符：按前 17 位计算应为 {expected}，实际为 {found}；请核对号码是否抄错")
         raise IdentityError("check_digit", message, expected=expected, found=s[17])

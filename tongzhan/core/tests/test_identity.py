@@ -372,3 +372,17 @@ def test_age_never_decreases_and_is_zero_on_the_day_of_birth(born, days):
     assert age_on(born, born) == 0
     later = born + datetime.timedelta(days=days)
     assert 0 <= age_on(born, later) <= age_on(born, later + datetime.timedelta(days=1))
+
+
+def _outcome(raw):
+    try:
+        return "ok", normalize_id_number(raw)
+    except IdentityError as exc:
+        return "error", exc.code
+
+
+@given(st.one_of(st.from_regex(r"[0-9]{17}[0-9Xx]", fullmatch=True),
+                 st.text(alphabet="0123456789Xx０１２３ -.E,\u200b", min_size=17, max_size=19)))
+def test_an_id_that_needs_no_cleaning_is_read_as_the_cleaning_path_reads_it(raw):
+    # A leading space sends the same text down the full path (NFKC, stripping, upper-case, checks).
+    assert _outcome(raw) == _outcome(" " + raw)

@@ -44,8 +44,8 @@ def rows(queryset, *, filtered: bool = False) -> list:
         return list(queryset)  # a filtered or sliced table is not a code table's list: read it as it is
     key = (model._meta.label, tuple(str(term) for term in query.order_by))
     if query.where:
-        conditions = str(query.where)
-        if " object at 0x" in conditions:
+        conditions = conditions_key(query)
+        if conditions is None:
             return list(queryset)
         key = (*key, conditions, query.distinct)
     now = time.monotonic()
@@ -59,6 +59,14 @@ def rows(queryset, *, filtered: bool = False) -> list:
             _rows.clear()
         _rows[key] = (now, found)
     return found
+
+
+def conditions_key(query) -> str | None:
+    """A query's WHERE conditions as Django's lookups write them out (column, lookup, value), to key a
+    cache by; None when a condition writes out an object's address instead of its value, so that two
+    different queries can never share a key. A fraction of the cost of compiling the SQL."""
+    conditions = str(query.where)
+    return None if " object at 0x" in conditions else conditions
 
 
 def clear(*_args, **_kwargs) -> None:
@@ -97,8 +105,8 @@ class CachedChoiceIterator(ModelChoiceIterator):
 class CachedOptionsIterator(CachedChoiceIterator):
     """Options from the cached rows of a filtered queryset (the field's own, already scoped).
 
-    Finding the rows compiles the queryset's SQL for the key, and a form asks its iterator two or three
-    times per render; so the rows are also kept on the field (each form has its own copy of its fields)
+    Finding the rows writes out the queryset's conditions for the key, and a form asks its iterator two
+    or three times per render; so the rows are also kept on the field (each form has its own copy of its fields)
     for as long as the field keeps the same queryset.
     """
 

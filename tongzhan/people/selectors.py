@@ -349,14 +349,16 @@ def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
     qs = people_visible_to(user).filter(pk__in=_id_list_sql()).values(*LISTING_VALUES)
     if qs.query.is_empty():  # the scope function returned none(): there is no statement to compile
         return []
-    key = (connection.vendor, str(qs.query.where))
-    statement = _statements.get(key)
+    conditions = codecache.conditions_key(qs.query)
+    key = (connection.vendor, conditions)
+    statement = _statements.get(key) if conditions is not None else None
     if statement is None:
         sql, params = qs.query.sql_with_params()
         statement = (sql, tuple(params), params.index(_IDS))
-        if len(_statements) >= 1000:
-            _statements.clear()
-        _statements[key] = statement
+        if conditions is not None:
+            if len(_statements) >= 1000:
+                _statements.clear()
+            _statements[key] = statement
     sql, params, position = statement
     bound = list(params)
     bound[position] = _bind_ids(ids)

@@ -5,8 +5,8 @@ Migration 0006 let the bulk writer pause the insert trigger with a row in `peopl
 run for every inserted document, grew slower with every chunk: 4 ms for the first 500 documents, 80 ms
 for the hundredth chunk, 14–21 s of a 100,000-row import for what takes 0.5 s with no trigger on the
 table (docs/benchmarks.md, Import). The bulk writer (people.services.bulk.write_search_documents) now
-drops the trigger inside its savepoint and creates it again from its stored SQL before leaving it, so a
-failure rolls the drop back with everything else. The trigger goes back to migration 0002's form and the
+drops the trigger in the caller's transaction and creates it again from its stored SQL before leaving,
+so a failure rolls the drop back with everything else. The trigger goes back to migration 0002's form and the
 switch table goes.
 """
 

@@ -126,7 +126,12 @@ DATABASES = {
     "default": dj_database_url.config(default=f"sqlite:///{_sqlite_path}", conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Each server thread keeps its connection between requests, as on PostgreSQL. Opening one costs
+    # about 2 ms (journal_mode=WAL makes SQLite read the whole schema), and a new connection starts
+    # with an empty page cache, so every request re-read the index pages it had read before. Django
+    # still closes a connection after an error and reopens it after CONN_MAX_AGE seconds. Each of
+    # waitress's threads may so hold up to cache_size (64 MB) of pages (docs/deploy.md, 6. SQLite).
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         # FULL, because NORMAL can lose committed rows on power loss; IMMEDIATE so writers queue
         # on the busy timeout instead of failing with "database is locked" half-way.

@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tongzhan.core.context_processors.site",
             ],
+            # {% url %} remembering argument-less links per process (tongzhan/core/templatetags/memo_url.py).
+            "builtins": ["tongzhan.core.templatetags.memo_url"],
         },
     }
 ]

@@ -164,6 +164,10 @@ class SearchPage:
     per_page: int = 50
     kind: str = "filter"
 
+    @property
+    def rows_html(self) -> SafeString:
+        """The page's `<tr>`s as one string: the template prints one value, not fifty (ResultRow.tr)."""
+        return mark_safe("\n      ".join(row.tr() for row in self.people))  # noqa: S308 — tr() escapes
 
     @property
     def has_next(self) -> bool:

@@ -522,3 +522,11 @@ def test_a_region_filter_outside_the_scope_finds_nothing_even_when_called_direct
     inside = search_people(world.township_staff, Criteria(region=world.village_a1))
     assert outside.people == [] and outside.count == 0
     assert [p.name for p in inside.people] == ["曾国藩"] and inside.count == 1
+
+
+@pytest.mark.parametrize("role, shown", [("township_staff", True), ("liaison", True),
+                                         ("reviewer", False), ("auditor", False)])
+def test_the_add_button_is_offered_only_to_roles_that_may_add_people(world, as_user, role, shown):
+    body = as_user(getattr(world, role)).get("/people/").content.decode()
+    assert ('id="create-link"' in body) is shown
+    assert ("/people/new/" in body) is shown

@@ -153,3 +153,25 @@ def test_an_id_number_typed_into_the_search_box_never_reaches_the_url(live_world
     leaked = [url for _, url in requests if number[:10] in url or number[:10].lower() in url]
     assert leaked == [], leaked
     assert any(method == "POST" for method, _ in requests), "the number should travel by POST"
+
+
+def test_a_reviewer_searches_the_registry_without_an_add_button_and_staff_see_one(
+    live_world, live_server, page, login, shots_dir
+):
+    login(live_world.reviewer)
+    expect(page.locator(RESULTS)).to_contain_text("曾国藩")
+    expect(page.locator("#create-link")).to_have_count(0)
+    expect(page.locator("#templates-link")).to_be_visible()
+    page.screenshot(path=str(shots_dir / "search-reviewer.png"))
+
+    page.locator("#id_q").press_sequentially("没有这个人", delay=40)
+    expect(page.locator(RESULTS)).to_contain_text("没有找到符合条件的统战对象")
+    page.screenshot(path=str(shots_dir / "search-empty.png"))
+
+
+def test_township_staff_see_the_add_button_beside_the_rows(live_world, live_server, page, login, shots_dir):
+    login(live_world.township_staff)
+    expect(page.locator("#create-link")).to_be_visible()
+    expect(page.locator(f"{RESULTS} tr")).to_have_count(2)  # 曾国藩 and 单田芳, township A's two villages
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.screenshot(path=str(shots_dir / "search-staff.png"))

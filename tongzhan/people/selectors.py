@@ -350,7 +350,8 @@ def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
     """
     if not ids:
         return []
-    qs = people_visible_to(user).filter(pk__in=_id_list_sql()).values(*LISTING_VALUES)
+    qs = (people_visible_to(user).filter(pk__in=_id_list_sql())
+          .annotate(active_categories=_active_categories_sql()).values(*LISTING_VALUES, "active_categories"))
     if qs.query.is_empty():  # the scope function returned none(): there is no statement to compile
         return []
     conditions = codecache.conditions_key(qs.query)
@@ -369,11 +370,10 @@ def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
     with connection.cursor() as cursor:
         cursor.execute(sql, bound)
         columns = [column[0] for column in cursor.description]
-        rows = _result_rows(dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
-        if rows:
-            cursor.execute(_MEMBERSHIPS_SQL.format(table=CategoryMembership._meta.db_table, ids=_id_list()),
-                           ["active", _bind_ids([row.pk for row in rows])])
-            _attach_categories(rows, cursor.fetchall())
+        values = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    rows = _result_rows(values)
+    _attach_categories(rows, [(v["id"], code) for v in values for code in (v["active_categories"] or "").split(",")
+                              if code])
     return rows
 
 
@@ -381,7 +381,17 @@ _IDS = "\x00ids"  # where a compiled listing statement takes its id list
 _statements: dict[tuple, tuple] = {}
 
 
-_MEMBERSHIPS_SQL = "SELECT person_id, category_id FROM {table} WHERE status = %s AND person_id IN ({ids})"
+_ACTIVE_CATEGORIES = ("(SELECT {} FROM people_categorymembership m"
+                      " WHERE m.person_id = people_person.id AND m.status = 'active')")
+
+
+def _active_categories_sql() -> RawSQL:
+    """A person's active category codes, comma-separated, as a column of the listing statement: one
+    statement per page instead of a second one for the memberships (each statement is a round trip, about
+    a millisecond of the page on PostgreSQL). Codes are identifiers (`venue_leader`), never commas. The
+    `status = 'active'` is written out so the partial unique index on (person, category) answers it."""
+    concat = "string_agg(m.category_id, ',')" if connection.vendor == "postgresql" else "group_concat(m.category_id, ',')"
+    return RawSQL(_ACTIVE_CATEGORIES.format(concat), [])  # noqa: S611 — constant SQL, no values
 
 
 def _id_list() -> str:

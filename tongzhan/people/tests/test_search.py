@@ -420,6 +420,25 @@ def test_leaving_a_category_removes_the_person_from_that_category_filter(world, 
     assert found(search_as(client, category="notable")) == ["单田芳", "曾国藩"]
 
 
+def test_a_result_row_shows_the_active_categories_in_the_categories_order_and_not_an_archived_one(
+        world, as_user):
+    person = world.person_a2  # 单田芳, in the notable database since the world began
+    entrepreneur = Category.objects.get(code="entrepreneur")
+    venue_leader = Category.objects.get(code="venue_leader")
+    services.join_category(actor=SYSTEM, person=person, category=entrepreneur,
+                           attributes={"enterprise_name": "评书社"})
+    left = services.join_category(actor=SYSTEM, person=person, category=venue_leader,
+                                  attributes={"venue_name": "关帝庙", "role": "管委会主任"})
+    services.leave_category(actor=SYSTEM, membership=left, reason="不再担任")
+    expected = [c.short_name for c in Category.objects.filter(code__in=["entrepreneur", "notable"])
+                .order_by("sort_order")]
+    assert len(expected) == 2 and venue_leader.short_name not in expected
+    for query in ({"q": "stf"}, {"category": "entrepreneur"}, {"q": "单", "region": world.village_a2.pk}):
+        page = search_as(as_user(world.township_staff), **query).context["page"]
+        assert [(row.name, row.categories) for row in page.people] == [("单田芳", expected)], query
+    assert found(search_as(as_user(world.township_staff), category="venue_leader")) == []
+
+
 def test_an_edit_that_changes_sex_and_birth_date_moves_the_person_between_filters(world, as_user):
     person = world.person_a1
     services.update_person(

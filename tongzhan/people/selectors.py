@@ -322,19 +322,15 @@ LISTING_VALUES = ("id", "name", "name_sort", "sex", "birth_date", "id_number_mas
 
 
 def listing_rows(qs, *, limit: int | None = None) -> list[ResultRow]:
-    """Result rows for people in `qs` (already scoped and ordered): two queries, no model instances.
+    """Result rows for people in `qs` (already scoped and ordered): one query, no model instances.
 
     A result page is rendered on every keystroke; reading plain values and formatting each row once
     here keeps it cheap (docs/architecture.md, Search).
     """
-    values = qs.values(*LISTING_VALUES)
+    values = qs.annotate(active_categories=_active_categories_sql()).values(*LISTING_VALUES, "active_categories")
     if limit is not None:
         values = values[:limit]
-    rows = _result_rows(values)
-    if rows:
-        _attach_categories(rows, CategoryMembership.objects.filter(
-            person_id__in=[row.pk for row in rows], status="active").values_list("person_id", "category_id"))
-    return rows
+    return _result_rows(list(values))
 
 
 def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
@@ -371,10 +367,7 @@ def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
         cursor.execute(sql, bound)
         columns = [column[0] for column in cursor.description]
         values = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    rows = _result_rows(values)
-    _attach_categories(rows, [(v["id"], code) for v in values for code in (v["active_categories"] or "").split(",")
-                              if code])
-    return rows
+    return _result_rows(values)
 
 
 _IDS = "\x00ids"  # where a compiled listing statement takes its id list
@@ -414,26 +407,22 @@ def _iso(value) -> str:
     return str(value) if value else ""
 
 
-def _result_rows(values) -> list[ResultRow]:
+def _result_rows(values: list[dict]) -> list[ResultRow]:
+    """Rows from LISTING_VALUES plus `active_categories`; the categories by short name in their order."""
+    if not values:
+        return []
     prefix = reverse("people:person-detail", args=[0]).removesuffix("0/")
     sexes = {value: str(label) for value, label in Person.Sex.choices}
+    names = {c.code: c.short_name for c in codecache.rows(Category.objects.order_by("sort_order"))}
+    order = {code: position for position, code in enumerate(names)}
     return [ResultRow(
         pk=v["id"], url=f"{prefix}{v['id']}/", name=v["name"], name_sort=v["name_sort"], sex=sexes.get(v["sex"], ""),
         birth_date=_iso(v["birth_date"]), id_number_masked=v["id_number_masked"], phone_masked=v["phone_masked"],
         village=f"{v['region__parent__name']} · {v['region__name']}" if v["region__parent__name"] else v["region__name"],
         last_verified_on=_iso(v["last_verified_on"]) or "—",
+        categories=[names[code] for code in sorted(filter(None, (v["active_categories"] or "").split(",")),
+                                                   key=order.__getitem__)],
     ) for v in values]
-
-
-def _attach_categories(rows: list[ResultRow], pairs) -> None:
-    """Each row's active categories, by short name in the categories' order, from (person id, code) pairs."""
-    by_person = {row.pk: row.categories for row in rows}
-    names = {c.code: c.short_name for c in codecache.rows(Category.objects.order_by("sort_order"))}
-    order = {code: position for position, code in enumerate(names)}
-    for person_id, code in pairs:
-        by_person[person_id].append(code)
-    for row in rows:
-        row.categories = [names[code] for code in sorted(row.categories, key=order.__getitem__)]
 
 
 def stale_people(user, *, category: Category | None = None, region=None, limit: int = 500):

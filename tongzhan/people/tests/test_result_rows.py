@@ -55,3 +55,25 @@ def test_rows_by_id_are_the_listing_rows_of_the_people_the_scope_lets_the_user_r
         assert {row.pk: row for row in rows} == listed
     assert listed[world.person_a1.pk].last_verified_on != "—" and listed[world.person_a1.pk].categories
     assert rows_for_ids(world.township_staff, []) == []
+
+
+@pytest.mark.django_db
+def test_a_page_of_rows_with_their_categories_is_one_statement_whether_listed_or_found_by_id(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongzhan.people.models import Category, Person
+    from tongzhan.people.selectors import listing_rows, people_visible_to, rows_for_ids
+
+    scoped = people_visible_to(world.district_staff).filter(memberships__category_id="notable").distinct()
+    everyone = list(Person.objects.values_list("pk", flat=True))
+    rows_for_ids(world.district_staff, everyone)  # the code tables and the statement are cached per process
+    with CaptureQueriesContext(connection) as listed:
+        rows = listing_rows(scoped.order_by("name_sort", "id"), limit=50)
+    with CaptureQueriesContext(connection) as by_id:
+        found = rows_for_ids(world.district_staff, everyone)
+    notable = Category.objects.get(code="notable").short_name
+    assert rows and all(notable in row.categories for row in rows)
+    assert len(listed) == 1 and len(by_id) == 1
+    assert {row.pk: row.categories for row in found if row.pk in {r.pk for r in rows}} == {
+        row.pk: row.categories for row in rows}

@@ -56,6 +56,27 @@ def test_every_strategy_finds_the_same_keys_in_the_same_order(world, crowd, grou
         assert keys == expected[:limit], (strategy, place)
 
 
+def test_a_merge_reads_the_other_lists_only_between_the_first_lists_ends_and_loses_no_match_there():
+    # The first list's smallest and largest keys are matches; the other lists hold keys beyond both ends.
+    lists = {"~a": [10, 20, 30], "~b": [5, 10, 25, 30, 40], "~c": [1, 10, 30, 99], "~none": []}
+    with connection.cursor() as cursor:
+        for token, keys in lists.items():
+            for key in keys:
+                cursor.execute("INSERT INTO people_searchposting (token, key) VALUES (%s, %s)", [token, key])
+
+    def merged(*tokens, limit=50):
+        return search_postgres.matching_keys([[t] for t in tokens], "", "", [], limit, id_mask=search.ID_MASK,
+                                             strategy="merge")
+
+    assert merged("~a", "~b") == merged("~b", "~a") == [10, 30]
+    assert merged("~b", "~c") == [10, 30]  # bounded by 5…40: 1 and 99 lie outside, and match nothing
+    assert merged("~a", "~b", "~c") == merged("~c", "~b", "~a") == [10, 30]
+    assert merged("~a", "~b", limit=1) == [10]
+    assert merged("~none", "~b") == merged("~b", "~none") == []
+    sql, _ = search_postgres._merge_sql([["~a"], ["~b"]], 50)
+    assert "min(key)" in sql and "max(key)" in sql
+
+
 def test_the_walk_and_gin_apply_conditions_the_index_cannot_see(world, crowd):
     groups = resolve([["0rA"]], world)
     born_from = datetime.date(1960, 1, 1)

@@ -142,7 +142,7 @@ def _merge_sql(groups, limit):
     # Every match lies between the first list's smallest and largest key, so the other lists are read
     # only there: two probes of the primary key, then index scans bounded on both sides. A name's
     # postings cluster around its surname's pinyin, so "吴" + a category + a village reads the
-    # category's postings among "wu…" instead of from "a…" (at a million people, 30 such queries: 37 ms
+    # category's postings among "wu…" instead of from "a…" (at a million people, 15 such queries: 37 ms
     # of merging unbounded, 19 ms bounded; docs/benchmarks.md). The first group is the query's first
     # token, a name token whenever there is one.
     first, *rest = [group[0] for group in groups]

@@ -200,6 +200,9 @@ def main() -> None:
     queries = build_queries(args.queries, rng, township)
     cache = warm_os_cache()
     settings.ALLOWED_HOSTS.append("testserver")
+    from tongzhan.core.heap import freeze_startup_heap
+
+    freeze_startup_heap()  # as config/wsgi.py does before a server's first request
     with override_settings(ROOT_URLCONF=floor_urlconf(), DEBUG=False):
         client = Client()
         client.force_login(user)

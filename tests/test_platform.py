@@ -92,6 +92,16 @@ HTTPS = {"secure": True, "headers": {"X-Forwarded-Proto": "https"}}
 # --- the deploy check -------------------------------------------------------------------------------
 
 
+def test_the_wsgi_application_sets_its_start_up_heap_aside_from_the_collector(tmp_path):
+    script = "import gc, config.wsgi; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    done = run_in_production(["-c", script], tmp_path)
+    assert done.returncode == 0, done.stderr
+    frozen, still_tracked = map(int, done.stdout.split()[-2:])
+    # Django, the models and the URL patterns: tens of thousands of objects, now out of full sweeps.
+    assert frozen > 50_000
+    assert still_tracked < frozen / 10
+
+
 def test_the_deploy_check_is_clean_with_the_production_environment(tmp_path):
     done = run_in_production(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -217,3 +217,43 @@ def page_of_matches(query: TokenQuery, extra: Extra, *, offset: int, limit: int,
             cursor.execute(sql, [query.fts5(), *params, cap + 1])
             keys = [key for (key,) in cursor.fetchall()]
     return [key & ID_MASK for key in keys[offset:offset + limit]], len(keys)
+
+
+# How a PostgreSQL listing statement takes its ids (selectors._id_list): one bound array.
+BOUND_IDS = "SELECT unnest(%s::bigint[])"
+
+
+def page_with_rows(query: TokenQuery, extra: Extra, *, offset: int, limit: int, cap: int,
+                   listing: tuple[str, tuple, int]) -> tuple[list[int], int, list[dict]]:
+    """page_of_matches and the page's rows in one PostgreSQL statement: (ids, count, row values).
+
+    Each statement is a round trip, most of a millisecond of the page on PostgreSQL (docs/benchmarks.md):
+    the matching keys and the rows of their page are read together. `listing` is the scoped listing
+    statement (selectors.rows_for_ids: its SQL, parameters, and the position of its bound id list);
+    its id list becomes the page's keys, so the scope function still decides which rows come back,
+    as it does when the ids are bound. The count and the page's ids arrive even when the scope lets
+    none of the page's people through (a row of NULLs, skipped).
+    """
+    from tongzhan.people import search_postgres
+
+    cap = max(cap, offset + limit)
+    where, params = extra.sql()
+    match_sql, match_args = search_postgres.matching_sql(query.groups or [["0a"]], query.tsquery(), where, params,
+                                                         cap + 1, id_mask=ID_MASK, place=query.place)
+    listing_sql, listing_params, position = listing
+    if listing_sql.count(BOUND_IDS) != 1:
+        raise ValueError("the listing statement does not take its ids as one bound list")
+    listing_sql = listing_sql.replace(BOUND_IDS, f"SELECT key & {ID_MASK} FROM p")
+    sql = (f"WITH k (key) AS MATERIALIZED ({match_sql}),"
+           " p AS MATERIALIZED (SELECT key FROM k ORDER BY key OFFSET %s LIMIT %s)"
+           " SELECT (SELECT count(*) FROM k), (SELECT array_agg(key ORDER BY key) FROM p), l.*"
+           f" FROM (SELECT 1) one LEFT JOIN ({listing_sql}) l ON true")
+    args = [*match_args, offset, limit, *listing_params[:position], *listing_params[position + 1:]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        columns = [column[0] for column in cursor.description][2:]
+        rows = cursor.fetchall()
+    count, keys = rows[0][0], rows[0][1] or []
+    present = columns.index("id") + 2
+    values = [dict(zip(columns, row[2:], strict=True)) for row in rows if row[present] is not None]
+    return [key & ID_MASK for key in keys], count, values

@@ -115,6 +115,15 @@ def matching_keys(groups: list[list[str]], tsquery: str, where: str, params: lis
     `tsquery` is the same AND of groups for GIN; `place` (TokenQuery.place) lets the posting table read
     qualified tokens; `strategy` forces "walk", "merge" or "gin" (tests compare them).
     """
+    sql, args = matching_sql(groups, tsquery, where, params, limit, id_mask=id_mask, place=place, strategy=strategy)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return [key for (key,) in cursor.fetchall()]
+
+
+def matching_sql(groups: list[list[str]], tsquery: str, where: str, params: list, limit: int, *,
+                 id_mask: int, place: tuple | None = None, strategy: str | None = None) -> tuple[str, list]:
+    """The statement matching_keys runs, and its arguments: one column of keys, in key order."""
     post_groups = qualified(groups, place)
     how, driver = choose(post_groups, extra=bool(where), limit=limit, gin_groups=groups)
     singles = [i for i, group in enumerate(post_groups) if len(group) == 1]
@@ -124,15 +133,11 @@ def matching_keys(groups: list[list[str]], tsquery: str, where: str, params: lis
         how = "merge"
     elif strategy in ("walk", "merge"):
         how, driver = "walk", driver if driver >= 0 else singles[0]
-    with connection.cursor() as cursor:
-        if how == "walk":
-            sql, args = _walk_sql(post_groups, driver, where, params, limit, id_mask)
-        elif how == "merge":
-            sql, args = _merge_sql(post_groups, limit)
-        else:
-            sql, args = _gin_sql(tsquery, where, params, limit)
-        cursor.execute(sql, args)
-        return [key for (key,) in cursor.fetchall()]
+    if how == "walk":
+        return _walk_sql(post_groups, driver, where, params, limit, id_mask)
+    if how == "merge":
+        return _merge_sql(post_groups, limit)
+    return _gin_sql(tsquery, where, params, limit)
 
 
 def _merge_sql(groups, limit):

@@ -277,11 +277,17 @@ def search_people(user, criteria: Criteria) -> SearchPage:
 
     offset = (criteria.page - 1) * criteria.per_page
     cap = max(search.COUNT_CAP, offset + criteria.per_page)
-    ids, count = search.page_of_matches(query, extra, offset=offset, limit=criteria.per_page, cap=cap)
+    # The token index narrowed the candidates; the scope function still decides what is returned.
+    listing = _listing_statement(user) if connection.vendor == "postgresql" else None
+    if listing is not None:  # one round trip for both (search.page_with_rows)
+        ids, count, values = search.page_with_rows(query, extra, offset=offset, limit=criteria.per_page, cap=cap,
+                                                   listing=listing)
+        found = {row.pk: row for row in _result_rows(values)}
+    else:
+        ids, count = search.page_of_matches(query, extra, offset=offset, limit=criteria.per_page, cap=cap)
+        found = {row.pk: row for row in rows_for_ids(user, ids)}
     page.capped = count > cap
     page.count = min(count, cap)
-    # The token index narrowed the candidates; the scope function still decides what is returned.
-    found = {row.pk: row for row in rows_for_ids(user, ids)}
     # The index orders by the first eight pinyin letters; within a page, finish the order on the full
     # pinyin so 张三 comes before 张三丰 however they were entered.
     rank = {pk: position for position, pk in enumerate(ids)}
@@ -346,10 +352,26 @@ def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
     """
     if not ids:
         return []
+    statement = _listing_statement(user)
+    if statement is None:
+        return []
+    sql, params, position = statement
+    bound = list(params)
+    bound[position] = _bind_ids(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, bound)
+        columns = [column[0] for column in cursor.description]
+        values = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return _result_rows(values)
+
+
+def _listing_statement(user) -> tuple[str, tuple, int] | None:
+    """The scoped listing statement of rows_for_ids, compiled once per scope: its SQL, its parameters,
+    and the position of the id list among them; None when the scope function returns none()."""
     qs = (people_visible_to(user).filter(pk__in=_id_list_sql())
           .annotate(active_categories=_active_categories_sql()).values(*LISTING_VALUES, "active_categories"))
-    if qs.query.is_empty():  # the scope function returned none(): there is no statement to compile
-        return []
+    if qs.query.is_empty():  # there is no statement to compile
+        return None
     conditions = codecache.conditions_key(qs.query)
     key = (connection.vendor, conditions)
     statement = _statements.get(key) if conditions is not None else None
@@ -360,14 +382,7 @@ def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
             if len(_statements) >= 1000:
                 _statements.clear()
             _statements[key] = statement
-    sql, params, position = statement
-    bound = list(params)
-    bound[position] = _bind_ids(ids)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, bound)
-        columns = [column[0] for column in cursor.description]
-        values = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    return _result_rows(values)
+    return statement
 
 
 _IDS = "\x00ids"  # where a compiled listing statement takes its id list
@@ -389,7 +404,7 @@ def _active_categories_sql() -> RawSQL:
 
 def _id_list() -> str:
     """A subquery over one bound id list: a JSON array on SQLite, an array on PostgreSQL."""
-    return "SELECT unnest(%s::bigint[])" if connection.vendor == "postgresql" else "SELECT value FROM json_each(%s)"
+    return search.BOUND_IDS if connection.vendor == "postgresql" else "SELECT value FROM json_each(%s)"
 
 
 def _id_list_sql() -> RawSQL:
@@ -447,6 +462,19 @@ def stale_people(user, *, category: Category | None = None, region=None, limit: 
 def saved_searches_for(user):
     return restrict(SavedSearch.objects.all(), user).filter(region=user.scope_region()).order_by("name") \
         if getattr(user.scope_region(), "pk", None) else SavedSearch.objects.none()
+
+
+def saved_search_list_for(user) -> list[SavedSearch]:
+    """The office's saved searches as the search page lists them, from the per-process cache.
+
+    The page draws this list on every keystroke (it sits in the results fragment), and on PostgreSQL the
+    statement and its compilation were about a tenth of the page (py-spy, docs/benchmarks.md). Saving
+    or deleting a search in this process clears the cache at once (core/codecache.py's signals);
+    another server process shows it within a minute. The rows are keyed by the scoped queryset's
+    conditions, so an office only ever sees its own list. Opening one still reads it from the database
+    (get_saved_search_for_user).
+    """
+    return codecache.rows(saved_searches_for(user), filtered=True)
 
 
 def get_saved_search_for_user(user, pk) -> SavedSearch:

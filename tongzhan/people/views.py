@@ -62,7 +62,7 @@ def person_list(request):
         query.pop("q", None)
     context = {"form": form, "page": page, "query": query.urlencode(),
                "can_change": request.user.may("people.person", "change"),
-               "saved_searches": selectors.saved_searches_for(request.user),
+               "saved_searches": selectors.saved_search_list_for(request.user),
                "save_form": SavedSearchForm(initial={"query": query.urlencode()})}
     template = "people/person_list.html#results" if request.htmx and not request.htmx.boosted else "people/person_list.html"
     response = render(request, template, context)

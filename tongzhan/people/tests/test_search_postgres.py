@@ -9,9 +9,12 @@ import itertools
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from tongzhan.people import search, search_postgres
+from tongzhan.core import names
+from tongzhan.people import search, search_postgres, selectors
 from tongzhan.people.models import PersonSearchDoc
+from tongzhan.people.selectors import Criteria
 
 from .search_world import (
     GROUP_SETS,
@@ -167,3 +170,40 @@ def test_an_update_computes_the_old_postings_once_per_document_even_after_a_plan
     # One call for each old and each new document, each reading regions_region at most four times.
     assert 0 < reads <= 4 * 2 * len(changed)
     assert postings() == document_postings()
+
+
+
+def test_the_search_page_reads_its_matches_and_their_rows_in_one_statement(world, crowd):
+    with CaptureQueriesContext(connection) as captured:
+        page = selectors.search_people(world.township_staff, Criteria(q="张"))
+    assert {person.name for person in page.people} >= {"张三", "张伟", "张无忌"}
+    reading = [q["sql"] for q in captured.captured_queries if "people_person" in q["sql"]]
+    assert len(reading) == 1
+    assert "people_searchposting" in reading[0] or "people_personsearchdoc" in reading[0]
+
+
+def test_a_page_past_the_last_match_still_counts_the_matches(world, crowd):
+    first = selectors.search_people(world.township_staff, Criteria(q="张", per_page=2))
+    assert first.count > 4 and len(first.people) == 2
+    beyond = selectors.search_people(world.township_staff, Criteria(q="张", per_page=2, page=50))
+    assert beyond.people == [] and beyond.count == first.count
+
+
+def test_every_page_holds_the_people_the_two_statements_held(world, crowd):
+    user = world.township_staff
+    listing = selectors._listing_statement(user)
+    for q in ("张", "zhang", "zw", "伟"):
+        query = search.TokenQuery()
+        query.within(user.scope_region())
+        for token in names.query_tokens(q):
+            query.require(token)
+        count = None
+        for offset in range(0, 14, 3):
+            ids, count_now, values = search.page_with_rows(query, search.Extra(), offset=offset, limit=3, cap=1000,
+                                                           listing=listing)
+            expected_ids, expected_count = search.page_of_matches(query, search.Extra(), offset=offset, limit=3,
+                                                                  cap=1000)
+            assert (ids, count_now) == (expected_ids, expected_count), (q, offset)
+            assert sorted(v["id"] for v in values) == sorted(r.pk for r in selectors.rows_for_ids(user, ids))
+            count = count if count is not None else count_now
+            assert count_now == count

@@ -110,6 +110,16 @@ def pass_second_factor(client, user):
     return device
 
 
+def logged_in(user):
+    """A separate browser (test Client) for `user`, past the second factor: for tests with two users."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    pass_second_factor(client, user)
+    return client
+
+
 @pytest.fixture
 def as_user(client):
     """`as_user(u)` returns the test client logged in as u, past the second factor."""

@@ -3,10 +3,9 @@
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
-from django.test import Client
 from django.urls import reverse
 
-from conftest import PASSWORD, pass_second_factor
+from conftest import PASSWORD, logged_in
 from tongzhan.accounts.models import User
 from tongzhan.accounts.roles import Role
 from tongzhan.audit.models import AuditEvent
@@ -14,14 +13,6 @@ from tongzhan.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "Quiet-Harbour-73"
-
-
-def logged_in(user) -> Client:
-    """A separate browser for `user`, past the second factor."""
-    client = Client()
-    client.force_login(user)
-    pass_second_factor(client, user)
-    return client
 
 
 def reauthenticate(client, password=PASSWORD):

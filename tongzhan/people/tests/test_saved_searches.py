@@ -2,22 +2,14 @@
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from conftest import pass_second_factor
+from conftest import logged_in
 from tongzhan.people.models import SavedSearch
 
 pytestmark = pytest.mark.django_db
 
 LIST = "本单位保存的查询"
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    pass_second_factor(client, user)
-    return client
 
 
 def search_page(client) -> str:

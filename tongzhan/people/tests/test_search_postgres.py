@@ -172,7 +172,6 @@ def test_an_update_computes_the_old_postings_once_per_document_even_after_a_plan
     assert postings() == document_postings()
 
 
-
 def test_the_search_page_reads_its_matches_and_their_rows_in_one_statement(world, crowd):
     with CaptureQueriesContext(connection) as captured:
         page = selectors.search_people(world.township_staff, Criteria(q="张"))

@@ -36,14 +36,29 @@ class RegionChoiceField(forms.ModelChoiceField):
 
 
 class CachedRegionChoiceField(RegionChoiceField):
-    """The region filter of the search page: its options (the user's scope, ordered by code) come from the
-    per-process cache (core/codecache.py), because the page is drawn on every keystroke and building
-    some hundred Region objects was a tenth of its time. Only the options are cached: a submitted region
-    is looked up in the scoped queryset, so the search always filters by the region as it is now. A
-    region added, renamed or moved in another server process shows in the list within a minute."""
+    """The region filter of the search page, drawn and read from the per-process cache (core/codecache.py).
+
+    The page is drawn on every keystroke: building some hundred Region objects for the options was a
+    tenth of its time, and looking the submitted region up again was a round trip of its own (8 % of a
+    PostgreSQL page with a village filter, docs/benchmarks.md). So the options and the submitted region
+    both come from the cached rows of the user's scope. A cached row may be up to a minute old when the
+    region was moved in another server process; the search therefore checks, inside its own statement,
+    that the region still has the id and path it was read with (selectors.search_people,
+    TokenQuery.region_check), and a moved region matches nobody until the cache is read again; it never
+    counts people outside the scope. A region not among the cached rows (added elsewhere within the
+    minute) is looked up in the scoped queryset as ModelChoiceField does.
+    """
 
     iterator = CachedOptionsIterator
     widget = CachedSelect
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        for region in self.iterator(self)._rows():
+            if str(region.pk) == str(value):
+                return region
+        return super().to_python(value)
 
 
 class PersonSearchForm(StyledForm):

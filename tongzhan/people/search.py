@@ -33,6 +33,8 @@ ID_MASK = (1 << ID_BITS) - 1
 SORT_LETTERS = 8  # 27**8 < 2**39: eight letters of pinyin fit above the 24 id bits in a signed 64-bit key
 COUNT_CAP = 1000
 
+REGION_TABLE = "regions_region"  # Region's table, read by TokenQuery.guard
+
 _LETTERS = re.compile(r"[a-z]")
 _CATEGORY = re.compile(r"0c[0-9]+$")
 
@@ -109,12 +111,28 @@ class TokenQuery:
     # None above those levels. On PostgreSQL name and category tokens are then read qualified by the
     # township or village, "张^<id>" (search_postgres, migration 0005).
     place: tuple[int, int | None, int | None] | None = None
+    # (id, path) of a region filter read from the per-process cache (forms.CachedRegionChoiceField): the
+    # statement matches nothing unless that region still has that path (`guard`), so a region moved out of
+    # the scope by another process cannot be counted from a stale copy.
+    region_check: tuple[int, str] | None = None
 
     def within(self, region) -> None:
         """Require `region`'s subtree (its token) and note where it lies."""
         self.require(filter_token("r", region.pk))
         ids = [int(part) for part in region.path.strip("/").split("/") if part]
         self.place = (region.pk, ids[1] if len(ids) >= 2 else None, ids[2] if len(ids) >= 3 else None)
+
+    def check(self) -> tuple[str, list]:
+        """The region_check as a condition ("" when there is none): an uncorrelated EXISTS, which both
+        databases evaluate once, before reading the index."""
+        if self.region_check is None:
+            return "", []
+        return f"EXISTS (SELECT 1 FROM {REGION_TABLE} WHERE id = %s AND path = %s)", list(self.region_check)
+
+    def guard(self, sql: str, params: list) -> tuple[str, list]:
+        """`sql` (one column) wrapped so that it returns nothing when the region_check fails."""
+        check, check_params = self.check()
+        return (f"SELECT m.* FROM ({sql}) m WHERE {check}", [*params, *check_params]) if check else (sql, params)
 
     def require(self, *alternatives: str) -> None:
         if alternatives:
@@ -206,16 +224,21 @@ def page_of_matches(query: TokenQuery, extra: Extra, *, offset: int, limit: int,
         from tongzhan.people import search_postgres
 
         groups = query.groups or [["0a"]]
-        keys = search_postgres.matching_keys(groups, query.tsquery(), where, params, cap + 1, id_mask=ID_MASK,
-                                             place=query.place, strategy=strategy)
+        sql, args = search_postgres.matching_sql(groups, query.tsquery(), where, params, cap + 1, id_mask=ID_MASK,
+                                                 place=query.place, strategy=strategy)
+        sql, args = query.guard(sql, args)
+        sql += " ORDER BY 1" if query.region_check else ""
     else:
+        check, check_params = query.check()
         sql = ("SELECT f.rowid FROM people_person_fts f"
                + (f" JOIN people_person p ON p.id = (f.rowid & {ID_MASK})" if where else "")
                + " WHERE people_person_fts MATCH %s"
-               + (f" AND {where}" if where else "") + " ORDER BY f.rowid LIMIT %s")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [query.fts5(), *params, cap + 1])
-            keys = [key for (key,) in cursor.fetchall()]
+               + (f" AND {where}" if where else "") + (f" AND {check}" if check else "")
+               + " ORDER BY f.rowid LIMIT %s")
+        args = [query.fts5(), *params, *check_params, cap + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        keys = [key for (key,) in cursor.fetchall()]
     return [key & ID_MASK for key in keys[offset:offset + limit]], len(keys)
 
 
@@ -240,6 +263,7 @@ def page_with_rows(query: TokenQuery, extra: Extra, *, offset: int, limit: int, 
     where, params = extra.sql()
     match_sql, match_args = search_postgres.matching_sql(query.groups or [["0a"]], query.tsquery(), where, params,
                                                          cap + 1, id_mask=ID_MASK, place=query.place)
+    match_sql, match_args = query.guard(match_sql, match_args)
     listing_sql, listing_params, position = listing
     if listing_sql.count(BOUND_IDS) != 1:
         raise ValueError("the listing statement does not take its ids as one bound list")

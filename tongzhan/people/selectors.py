@@ -255,6 +255,9 @@ def search_people(user, criteria: Criteria) -> SearchPage:
             query.within(criteria.region)
         else:
             query.require(search.filter_token("r", criteria.region.pk))
+        # The form may have read the region from a per-process cache (forms.CachedRegionChoiceField):
+        # the statement itself checks that it is still where the scope test above saw it.
+        query.region_check = (criteria.region.pk, criteria.region.path)
     if criteria.category is not None:
         query.require(search.filter_token("c", criteria.category.sort_order))
     if criteria.sex:
@@ -300,6 +303,8 @@ def search_people(user, criteria: Criteria) -> SearchPage:
 
 def _orm_filters(qs, criteria: Criteria, birth_after, birth_before, today):
     if criteria.region is not None:
+        # A path names every ancestor's id: a region's path read before it moved (a cached copy,
+        # forms.CachedRegionChoiceField) is no one's prefix any more, so it matches nobody here.
         qs = qs.filter(region__path__startswith=criteria.region.path)
     if criteria.category is not None:
         qs = qs.filter(memberships__category=criteria.category, memberships__status="active")

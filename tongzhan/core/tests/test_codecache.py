@@ -96,6 +96,77 @@ def test_a_renamed_or_moved_region_is_shown_and_filtered_as_it_is_now(world):
     assert not refused.is_valid() and "region" in refused.errors
 
 
+def test_a_submitted_region_is_taken_from_the_cached_scope_without_a_statement(world):
+    from tongzhan.people.forms import PersonSearchForm
+
+    region_labels(PersonSearchForm({}, user=world.township_staff))
+    with CaptureQueriesContext(connection) as queries:
+        form = PersonSearchForm({"region": world.village_a2.pk}, user=world.township_staff)
+        assert form.is_valid(), form.errors
+    assert form.cleaned_data["region"].pk == world.village_a2.pk and len(queries) == 0
+    for outside in (world.village_b1.pk, 999999, "abc"):  # not among the cached rows: refused as before
+        refused = PersonSearchForm({"region": outside}, user=world.township_staff)
+        assert not refused.is_valid() and "所选区划不存在或不在您的管辖范围内" in refused.errors["region"][0]
+
+
+def test_a_search_page_with_a_village_filter_reads_no_region_of_its_own_once_the_scope_is_cached(world, as_user):
+    client = as_user(world.township_staff)
+    client.get("/people/")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/people/", {"q": "曾", "category": "notable", "region": world.village_a1.pk}).context["page"]
+    assert [p.name for p in page.people] == ["曾国藩"]
+    region_reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "regions_region"')]
+    assert region_reads == []
+    search_tables = ("people_person_fts", "people_searchposting", "people_personsearchdoc")
+    checked = [q["sql"] for q in queries.captured_queries
+               if "regions_region" in q["sql"] and any(table in q["sql"] for table in search_tables)]
+    assert len(checked) == 1  # the region is checked inside the search statement instead
+
+
+def moved_in_another_process(world, region, new_parent):
+    """Move `region` as another server process would: its signals never reach this process's cache."""
+    from tongzhan.core.actors import SYSTEM
+    from tongzhan.regions.services import move_region
+
+    stale = dict(codecache._rows)
+    move_region(actor=SYSTEM, region=region, new_parent=new_parent)
+    codecache._rows.update(stale)
+
+
+@pytest.mark.parametrize("query", [{}, {"q": "曾"}, {"q": "zgf"}, {"category": "notable"}, {"q": "曾", "sex": "M"},
+                                   {"age_min": "18", "age_max": "90"}],
+                         ids=["region only", "a character", "initials", "category", "two filters", "age range"])
+def test_a_region_moved_out_of_the_scope_elsewhere_counts_nobody_until_the_cache_is_read_again(
+        world, as_user, query):
+    """The cached copy still says 甲一村 lies in 甲镇; the search statement checks that it still does."""
+    client = as_user(world.township_staff)
+    before = client.get("/people/", {**query, "region": world.village_a1.pk}).context["page"]
+    assert [p.name for p in before.people] == ["曾国藩"] and before.count == 1
+    moved_in_another_process(world, world.village_a1, world.township_b)
+    stale = client.get("/people/", {**query, "region": world.village_a1.pk})
+    assert stale.status_code == 200 and stale.context["form"].is_valid()  # the stale copy was used
+    assert stale.context["page"].people == [] and stale.context["page"].count == 0
+    codecache.clear()  # the minute is over: the region is no longer offered, and refused with a message
+    refused = client.get("/people/", {**query, "region": world.village_a1.pk})
+    assert refused.status_code == 200 and "所选区划不存在或不在您的管辖范围内" in refused.content.decode()
+    there = as_user(world.township_b_staff).get("/people/", {**query, "region": world.village_a1.pk})
+    assert [p.name for p in there.context["page"].people] == ["曾国藩"]
+
+
+def test_a_region_moved_within_the_scope_elsewhere_finds_its_people_again_once_the_cache_is_read(
+        world, as_user):
+    client = as_user(world.district_staff)
+    client.get("/people/", {"region": world.village_a1.pk})
+    moved_in_another_process(world, world.village_a1, world.township_b)
+    for query in ({"q": "曾"}, {"q": world.person_a1.decrypt("id_number")}):
+        stale = client.get("/people/", {**query, "region": world.village_a1.pk}).context["page"]
+        assert stale.people == [] and stale.count == 0, query
+    codecache.clear()
+    for query in ({"q": "曾"}, {"q": world.person_a1.decrypt("id_number")}):
+        fresh = client.get("/people/", {**query, "region": world.village_a1.pk}).context["page"]
+        assert [p.name for p in fresh.people] == ["曾国藩"] and fresh.count == 1, query
+
+
 def plain_html(form, name) -> str:
     """The field as Django's own Select writes it, with nothing cached."""
     from django.forms import Select

@@ -373,14 +373,16 @@ def rows_for_ids(user, ids: list[int]) -> list[ResultRow]:
 def _listing_statement(user) -> tuple[str, tuple, int] | None:
     """The scoped listing statement of rows_for_ids, compiled once per scope: its SQL, its parameters,
     and the position of the id list among them; None when the scope function returns none()."""
-    qs = (people_visible_to(user).filter(pk__in=_id_list_sql())
-          .annotate(active_categories=_active_categories_sql()).values(*LISTING_VALUES, "active_categories"))
-    if qs.query.is_empty():  # there is no statement to compile
+    scoped = people_visible_to(user)
+    if scoped.query.is_empty():  # there is no statement to compile
         return None
-    conditions = codecache.conditions_key(qs.query)
+    # Keyed by the scope function's conditions alone: what is added to them below is the same for all.
+    conditions = codecache.conditions_key(scoped.query)
     key = (connection.vendor, conditions)
     statement = _statements.get(key) if conditions is not None else None
     if statement is None:
+        qs = (scoped.filter(pk__in=_id_list_sql()).annotate(active_categories=_active_categories_sql())
+              .values(*LISTING_VALUES, "active_categories"))
         sql, params = qs.query.sql_with_params()
         statement = (sql, tuple(params), params.index(_IDS))
         if conditions is not None:

@@ -10,7 +10,7 @@ times at least --queries varied queries of each kind against:
   * the floor: a bare view rendering the same page with 50 people fetched by primary key, no query.
 All three run in the same process, on the same data, in the same run, side by side: each query goes to
 the page and the admin, and a floor page is drawn, before the next. The queries are a seeded sample of
-the township's people (--seed), so runs are comparable; the SQLite file is read once before timing.
+the township's people (--seed), so runs are comparable; the database's files are read once before timing.
 Prints p50/p95 per kind and, as its last line, one JSON object. SQLite by default; set DATABASE_URL for PostgreSQL (the data then lives
 in that database).
 """
@@ -131,21 +131,41 @@ def build_queries(n: int, rng: random.Random, township) -> dict[str, list[tuple[
 
 
 def warm_os_cache() -> str:
-    """Read the SQLite file once, so every target is timed with it in the OS page cache, as a server that
-    has been running has it. Without this the first queries of a run paid for whatever the machine did
-    before (an import benchmark, a migration), and two runs of the same code differed by half. The same
-    read serves the admin, the floor and the search page. PostgreSQL's files are not pre-read here."""
+    """Read the database's files once, so every target is timed with them in the OS page cache, as a
+    server that has been running has them. Without this the first queries of a run paid for whatever
+    the machine did before (an import benchmark, a migration, a server just started): two runs of the
+    same code differed by half on SQLite, and on PostgreSQL the first run after starting the server had
+    its worst p95 at 41 ms where the next three had 23-27 (docs/benchmarks.md). The same read serves
+    the admin, the floor and the search page. On PostgreSQL the files are those of every table and index
+    of the schema, found through pg_relation_filepath under the server's data directory (a server on
+    another machine is not pre-read)."""
     from django.db import connection
 
-    if connection.vendor != "sqlite":
-        return "not pre-read (PostgreSQL)"
-    path = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        path = connection.settings_dict["NAME"]
+        files = [f"{path}{suffix}" for suffix in ("", "-wal")]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('data_directory')")
+            data_dir = cursor.fetchone()[0]
+            cursor.execute("SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                           " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 'm')"
+                           " AND pg_relation_filepath(c.oid) IS NOT NULL")
+            relations = [os.path.join(data_dir, rel) for (rel,) in cursor.fetchall()]
+        if not os.path.isdir(data_dir):
+            return "not pre-read (the PostgreSQL server's files are not on this machine)"
+        files = []
+        for base in relations:  # a relation is stored in 1 GiB segments: base, base.1, base.2 …
+            segment, name = 0, base
+            while os.path.exists(name):
+                files.append(name)
+                segment += 1
+                name = f"{base}.{segment}"
     size = 0
-    for suffix in ("", "-wal"):
-        if os.path.exists(f"{path}{suffix}"):
-            with open(f"{path}{suffix}", "rb") as handle:
-                while block := handle.read(8 << 20):
-                    size += len(block)
+    for name in (name for name in files if os.path.exists(name)):
+        with open(name, "rb") as handle:
+            while block := handle.read(8 << 20):
+                size += len(block)
     return f"read once before timing ({size / 2**30:.1f} GiB)"
 
 

@@ -76,6 +76,20 @@ def test_staff_logs_in_types_initials_opens_the_person_edits_a_field_and_sees_it
     page.screenshot(path=str(shots_dir / "person-detail-full.png"), full_page=True)
 
 
+def test_staff_narrow_the_results_to_a_village_with_the_region_filter(live_world, live_server, page, login):
+    login(live_world.township_staff)
+    expect(page.locator(RESULTS)).to_contain_text("单田芳")
+    page.evaluate("window.__sameDocument = true")
+    page.select_option("select[name=region]", label="\u3000\u3000甲二村")
+    expect(page.locator(RESULTS)).not_to_contain_text("曾国藩")
+    assert _result_names(page) == ["单田芳"]
+    expect(page).to_have_url(re.compile(rf"[?&]region={live_world.village_a2.pk}(&|$)"))
+    assert page.evaluate("window.__sameDocument === true"), "choosing a village reloaded the page"
+    page.reload()  # the bookmarked URL shows the same village, chosen in the select
+    assert _result_names(page) == ["单田芳"]
+    expect(page.locator("select[name=region]")).to_have_value(str(live_world.village_a2.pk))
+
+
 def test_a_village_liaison_sees_only_the_village_people(live_world, live_server, page, login):
     login(live_world.liaison)
     page.goto(f"{live_server.url}/people/?q=")

@@ -143,7 +143,7 @@ def warm_os_cache() -> str:
 
     if connection.vendor == "sqlite":
         path = connection.settings_dict["NAME"]
-        files = [f"{path}{suffix}" for suffix in ("", "-wal")]
+        files = [name for name in (path, f"{path}-wal") if os.path.exists(name)]
     else:
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('data_directory')")
@@ -162,7 +162,7 @@ def warm_os_cache() -> str:
                 segment += 1
                 name = f"{base}.{segment}"
     size = 0
-    for name in (name for name in files if os.path.exists(name)):
+    for name in files:
         with open(name, "rb") as handle:
             while block := handle.read(8 << 20):
                 size += len(block)

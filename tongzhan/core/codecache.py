@@ -154,12 +154,11 @@ class CachedSelect(Select):
         return html
 
 
-class CodeTableChoiceField(ModelChoiceField):
-    """A ModelChoiceField over a code table whose options are drawn from the per-process cache.
-
-    A submitted value found in the cached rows is taken from them; any other value is looked up in the
-    database as ModelChoiceField does (a code added within the minute is found, an unknown one refused).
-    """
+class CachedChoiceMixin:
+    """A ModelChoiceField whose options are drawn, and whose submitted value is taken, from the cached rows
+    of its iterator (CachedChoiceIterator for a code table, CachedOptionsIterator for a filtered list such
+    as a scope's regions). A value not among them is looked up in the database as ModelChoiceField does
+    (a row added within the minute is found, an unknown one refused)."""
 
     iterator = CachedChoiceIterator
     widget = CachedSelect
@@ -168,7 +167,11 @@ class CodeTableChoiceField(ModelChoiceField):
         if value in self.empty_values:
             return None
         key = self.to_field_name or "pk"
-        for obj in rows(self.queryset):
+        for obj in self.iterator(self)._rows():
             if str(getattr(obj, key)) == str(value):
                 return obj
         return super().to_python(value)
+
+
+class CodeTableChoiceField(CachedChoiceMixin, ModelChoiceField):
+    """A ModelChoiceField over a code table, drawn from and read from the per-process cache."""

@@ -6,7 +6,7 @@ from django import forms
 from django.forms import modelform_factory
 from django.utils.translation import gettext_lazy as _
 
-from tongzhan.core.codecache import CachedOptionsIterator, CachedSelect, CodeTableChoiceField
+from tongzhan.core.codecache import CachedChoiceMixin, CachedOptionsIterator, CodeTableChoiceField
 from tongzhan.core.forms import StyledForm, StyledModelForm
 from tongzhan.regions.models import Region
 from tongzhan.regions.selectors import region_choices_for
@@ -35,7 +35,7 @@ class RegionChoiceField(forms.ModelChoiceField):
         return f"{indent}{region.name}"
 
 
-class CachedRegionChoiceField(RegionChoiceField):
+class CachedRegionChoiceField(CachedChoiceMixin, RegionChoiceField):
     """The region filter of the search page, drawn and read from the per-process cache (core/codecache.py).
 
     The page is drawn on every keystroke: building some hundred Region objects for the options was a
@@ -46,19 +46,10 @@ class CachedRegionChoiceField(RegionChoiceField):
     that the region still has the id and path it was read with (selectors.search_people,
     TokenQuery.region_check), and a moved region matches nobody until the cache is read again; it never
     counts people outside the scope. A region not among the cached rows (added elsewhere within the
-    minute) is looked up in the scoped queryset as ModelChoiceField does.
+    minute) is looked up in the scoped queryset (codecache.CachedChoiceMixin).
     """
 
     iterator = CachedOptionsIterator
-    widget = CachedSelect
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        for region in self.iterator(self)._rows():
-            if str(region.pk) == str(value):
-                return region
-        return super().to_python(value)
 
 
 class PersonSearchForm(StyledForm):

@@ -33,8 +33,6 @@ ID_MASK = (1 << ID_BITS) - 1
 SORT_LETTERS = 8  # 27**8 < 2**39: eight letters of pinyin fit above the 24 id bits in a signed 64-bit key
 COUNT_CAP = 1000
 
-REGION_TABLE = "regions_region"  # Region's table, read by TokenQuery.guard
-
 _LETTERS = re.compile(r"[a-z]")
 _CATEGORY = re.compile(r"0c[0-9]+$")
 
@@ -111,9 +109,9 @@ class TokenQuery:
     # None above those levels. On PostgreSQL name and category tokens are then read qualified by the
     # township or village, "张^<id>" (search_postgres, migration 0005).
     place: tuple[int, int | None, int | None] | None = None
-    # (id, path) of a region filter read from the per-process cache (forms.CachedRegionChoiceField): the
-    # statement matches nothing unless that region still has that path (`guard`), so a region moved out of
-    # the scope by another process cannot be counted from a stale copy.
+    # (id, path) of the region filter as it was read, perhaps from the per-process cache
+    # (forms.CachedRegionChoiceField): the statement matches nothing unless that region still has that
+    # path (`check`), so a region moved out of the scope by another process is never counted from a stale copy.
     region_check: tuple[int, str] | None = None
 
     def within(self, region) -> None:
@@ -127,7 +125,9 @@ class TokenQuery:
         databases evaluate once, before reading the index."""
         if self.region_check is None:
             return "", []
-        return f"EXISTS (SELECT 1 FROM {REGION_TABLE} WHERE id = %s AND path = %s)", list(self.region_check)
+        from tongzhan.regions.models import Region
+
+        return f"EXISTS (SELECT 1 FROM {Region._meta.db_table} WHERE id = %s AND path = %s)", list(self.region_check)
 
     def guard(self, sql: str, params: list) -> tuple[str, list]:
         """`sql` (one column) wrapped so that it returns nothing when the region_check fails."""
